@@ -1,0 +1,1 @@
+"""The ``denwa`` command: thin entry points over the core's services."""

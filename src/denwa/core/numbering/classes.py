@@ -1,0 +1,53 @@
+"""The call classes of SPEC §1 and the privacy choices a dialled prefix makes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CallClass(StrEnum):
+    """Exactly one of these is given to every dialled string."""
+
+    ONNET = "onnet"
+    IP_PARTNER_FREE = "ip_partner_free"
+    IP_PARTNER_PAID = "ip_partner_paid"
+    IP_OTHER = "ip_other"
+    DOMESTIC_FIXED = "domestic_fixed"
+    MOBILE = "mobile"
+    PHS = "phs"
+    INTERNATIONAL = "international"
+    SPECIAL_3DIGIT = "special_3digit"
+    NON_GEOGRAPHIC = "non_geographic"
+    CARRIER_PREFIX = "carrier_prefix"
+    NO_AGREEMENT = "no_agreement"
+    INVALID = "invalid"
+
+
+class Privacy(StrEnum):
+    """Caller-ID presentation asked for by a 184 / 186 prefix."""
+
+    WITHHOLD = "withhold"
+    PRESENT = "present"
+
+
+class Direction(StrEnum):
+    """Which way a call goes, seen from our subscriber."""
+
+    OUT = "out"
+    IN = "in"
+
+
+class Problem(StrEnum):
+    """Why a dialled string is not a number we can take further.
+
+    Each is a key of the refusal table; the class it comes with is given by
+    the analysis (most are ``invalid``).
+    """
+
+    EMPTY = "empty"
+    NOT_DIGITS = "not_digits"
+    INCOMPLETE = "incomplete"
+    TOO_LONG = "too_long"
+    LOCAL_DIALLING = "local_dialling"
+    UNASSIGNED = "unassigned"
+    UNKNOWN_COUNTRY = "unknown_country"

@@ -1,0 +1,1 @@
+"""Shipped operator data defaults (CSV files in ``defaults/``)."""
