@@ -1,0 +1,14 @@
+"""Shared fixtures: the shipped operator data, loaded once."""
+
+from __future__ import annotations
+
+import pytest
+
+from denwa.core.operator_data.bundle import OperatorData
+from denwa.core.operator_data.loader import load_operator_data
+
+
+@pytest.fixture(scope="session")
+def data() -> OperatorData:
+    """The shipped defaults (service-page values and marked sample data)."""
+    return load_operator_data()
