@@ -138,6 +138,8 @@ def basic_fee_due(terms: ContractTerms, month: Month, rules: BillingRules) -> bo
     """Whether 基本料 is charged for ``month``."""
     if not _in_contract(terms, month) or month == Month.of(terms.start):
         return False
+    if terms.end is not None and month == Month.of(terms.end):
+        return True  # the termination month is charged in full, whatever the date
     fully_suspended = any(period.covers_month(month) for period in terms.suspensions)
     return not fully_suspended or rules.basic_fee_in_full_suspension_months
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from enum import StrEnum
 
 from denwa.core.errors import NoTaxRate
@@ -20,14 +20,14 @@ from denwa.core.rating.tariffs import TaxCategory
 class Rounding(StrEnum):
     """How a fraction of a yen of tax is rounded."""
 
-    DOWN = "down"  # 切り捨て
-    UP = "up"  # 切り上げ
+    DOWN = "down"  # 切り捨て: toward zero, so a credit's tax shrinks like a charge's
+    UP = "up"  # 切り上げ: away from zero
     HALF_UP = "half_up"  # 四捨五入
 
 
 _DECIMAL_ROUNDING = {
-    Rounding.DOWN: ROUND_FLOOR,
-    Rounding.UP: ROUND_CEILING,
+    Rounding.DOWN: ROUND_DOWN,
+    Rounding.UP: ROUND_UP,
     Rounding.HALF_UP: ROUND_HALF_UP,
 }
 
