@@ -2,67 +2,24 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
 
 from denwa.cli.context import Settings
+from denwa.cli.params import as_date, as_month, as_periods, emit
 from denwa.core.contracts.charges import ContractTerms, DateRange
 from denwa.core.errors import InvalidInput
 from denwa.core.numbering.classes import Direction
 from denwa.core.policy.decision import Admit, Decision
 from denwa.core.services import classify_number, month_charges, quote_call
-from denwa.core.timeutil import TOKYO, Month
+from denwa.core.timeutil import Month, tokyo_today
 
 
-def _as_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
-
-
-def _as_month(ctx: click.Context, param: click.Parameter, value: str) -> Month:
-    try:
-        return Month.parse(value)
-    except InvalidInput:
-        raise click.BadParameter(f"{value!r} is not a month YYYY-MM") from None
-
-
-def _as_periods(
-    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-) -> tuple[DateRange, ...]:
-    periods = []
-    for value in values:
-        first, sep, last = value.partition(":")
-        try:
-            if not sep:
-                raise ValueError
-            periods.append(DateRange(date.fromisoformat(first), date.fromisoformat(last)))
-        except (ValueError, InvalidInput):
-            raise click.BadParameter(
-                f"{value!r} is not a period FIRST:LAST (inclusive dates YYYY-MM-DD)"
-            ) from None
-    return tuple(sorted(periods, key=lambda p: p.first))
-
-
-def _today() -> date:
-    return datetime.now(TOKYO).date()
-
-
-def _emit(payload: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-        return
-    width = max(len(key) for key in payload)
-    for key, value in payload.items():
-        shown = "-" if value is None else value
-        click.echo(f"{key:<{width}}  {shown}")
+LONGEST_CALL_SECONDS = 31 * 24 * 3600
+"""A support-desk sanity bound: no call lasts longer than a month."""
 
 
 def _decision_payload(decision: Decision) -> dict[str, Any]:
@@ -105,7 +62,7 @@ def _decision_payload(decision: Decision) -> dict[str, Any]:
 @click.option(
     "--date",
     "on",
-    callback=_as_date,
+    callback=as_date,
     metavar="YYYY-MM-DD",
     help="Tariffs in force on this date (default today).",
 )
@@ -121,9 +78,9 @@ def classify(
 ) -> None:
     """Classify NUMBER and say whether a call would be admitted, and why not."""
     decision = classify_number(
-        settings.data, number, on or _today(), Direction(direction), our_number
+        settings.data, number, on or tokyo_today(), Direction(direction), our_number
     )
-    _emit(_decision_payload(decision), as_json)
+    emit(_decision_payload(decision), as_json)
 
 
 @click.command()
@@ -132,7 +89,7 @@ def classify(
 @click.option(
     "--date",
     "on",
-    callback=_as_date,
+    callback=as_date,
     metavar="YYYY-MM-DD",
     help="Answer date (tariff in force then; default today).",
 )
@@ -146,9 +103,11 @@ def rate(settings: Settings, number: str, seconds: str, on: date | None, as_json
         raise InvalidInput("SECONDS", f"{seconds!r} is not a number of seconds") from None
     if not duration.is_finite() or duration < 0:
         raise InvalidInput("SECONDS", f"{seconds!r} is not a duration ≥ 0")
-    quote = quote_call(settings.data, number, duration, on or _today())
+    if duration > LONGEST_CALL_SECONDS:
+        raise InvalidInput("SECONDS", f"{seconds!r} is longer than any call (31 days at most)")
+    quote = quote_call(settings.data, number, duration, on or tokyo_today())
     rated = quote.rated
-    _emit(
+    emit(
         {
             "class": rated.call_class.value,
             "number": quote.decision.number,
@@ -166,24 +125,24 @@ def rate(settings: Settings, number: str, seconds: str, on: date | None, as_json
 @click.command()
 @click.option(
     "--start",
-    callback=_as_date,
+    callback=as_date,
     metavar="YYYY-MM-DD",
     required=True,
     help="Activation date of the contract.",
 )
 @click.option(
-    "--month", callback=_as_month, metavar="YYYY-MM", required=True, help="The month to charge."
+    "--month", callback=as_month, metavar="YYYY-MM", required=True, help="The month to charge."
 )
 @click.option(
     "--end",
-    callback=_as_date,
+    callback=as_date,
     metavar="YYYY-MM-DD",
     help="Termination date (契約解除), if terminated.",
 )
 @click.option(
     "--suspend",
     "suspensions",
-    callback=_as_periods,
+    callback=as_periods,
     metavar="FIRST:LAST",
     multiple=True,
     help="An approved suspension FIRST:LAST, both days suspended (repeatable).",
@@ -228,7 +187,7 @@ def charges(
     ]
     totals = result.totals
     if as_json:
-        _emit(
+        emit(
             {
                 "month": str(month),
                 "lines": lines,

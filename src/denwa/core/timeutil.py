@@ -16,6 +16,11 @@ from denwa.core.errors import InvalidInput
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
+def tokyo_today() -> date:
+    """Today's date in Asia/Tokyo (the default "as of" of operator commands)."""
+    return datetime.now(TOKYO).date()
+
+
 def billing_date(moment: datetime) -> date:
     """The Asia/Tokyo calendar date of an aware ``moment``."""
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -27,6 +32,8 @@ def add_months(day: date, months: int) -> date:
     """``day`` moved by whole months, clamped to the end of a shorter month."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        raise InvalidInput("date", f"{day} moved by {months} months leaves the calendar")
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(day.day, last))
 

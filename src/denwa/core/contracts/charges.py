@@ -165,7 +165,8 @@ def monthly_charges(
 ) -> list[ChargeLine]:
     """Every fixed charge line of ``terms`` for ``month``, tax-exclusive."""
     for period in terms.suspensions:
-        check_suspension(period, rules)
+        if period.last is not None:  # a running one was checked when it was approved
+            check_suspension(period, rules)
     if not _in_contract(terms, month):
         return []
     on = month.first_day
@@ -215,6 +216,8 @@ def early_termination_line(
     )
     missing_rental = rules.minimum_period_months - sum(rental_due(terms, m, rules) for m in months)
     missing_basic, missing_rental = max(missing_basic, 0), max(missing_rental, 0)
+    if not terms.rental_periods:
+        missing_rental = 0  # no TA was ever rented: there is no rental to make up
     on = month.first_day
     amount = missing_basic * fees.amount(Fee.BASIC, on) + missing_rental * fees.amount(
         Fee.TA_RENTAL, on

@@ -184,7 +184,7 @@ def _class_tariffs(rows: list[Row], origin: str) -> dict[CallClass, list[Tariff]
         call_class = row.choice("class", CallClass)
         if call_class not in DOMESTIC_TARIFF_CLASSES:
             raise row.error(f"class {call_class.value} is not priced here")
-        tariffs[call_class].append(_tariff(row, row.text("name")))
+        tariffs[call_class].append(_tariff(row, row.text("name"), call_class.value))
     for call_class, versions in tariffs.items():
         _refuse_repeated(versions, lambda t: t.valid_from, lambda t: t.source, f"{call_class} date")
     missing = [c.value for c in DOMESTIC_TARIFF_CLASSES if c not in tariffs]
@@ -199,19 +199,20 @@ def _international_tariffs(rows: list[Row]) -> dict[str, list[Tariff]]:
         prefix = row.digits("prefix")
         if prefix.startswith(plan.JAPAN_COUNTRY_CODE):
             raise row.error("prefix 81 is Japan: a call there is never international")
-        tariffs[prefix].append(_tariff(row, row.text("destination")))
+        tariffs[prefix].append(_tariff(row, row.text("destination"), f"intl:{prefix}"))
     for prefix, versions in tariffs.items():
         _refuse_repeated(versions, lambda t: t.valid_from, lambda t: t.source, f"{prefix} date")
     return tariffs
 
 
-def _tariff(row: Row, name: str) -> Tariff:
+def _tariff(row: Row, name: str, key: str) -> Tariff:
     return Tariff(
         unit_seconds=row.integer("unit_seconds", minimum=1),
         yen_per_unit=row.integer("yen_per_unit"),
         valid_from=row.day("valid_from"),
         name=name,
         source=row.where,
+        key=key,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +16,8 @@ from denwa.core.errors import OperatorDataError
 E = TypeVar("E", bound=Enum)
 
 _YES = {"yes": True, "no": False}
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,9 @@ class Row:
     def integer(self, column: str, minimum: int = 0) -> int:
         """A whole number ≥ ``minimum``."""
         value = self.text(column)
-        try:
-            number = int(value)
-        except ValueError:
-            raise self.error(f"{column} must be a whole number, not {value!r}") from None
+        if not _WHOLE_NUMBER.fullmatch(value):
+            raise self.error(f"{column} must be a whole number, not {value!r}")
+        number = int(value)
         if number < minimum:
             raise self.error(f"{column} must be at least {minimum}, not {number}")
         return number
@@ -74,6 +76,8 @@ class Row:
         """A date in ``YYYY-MM-DD``."""
         value = self.text(column)
         try:
+            if not _ISO_DATE.fullmatch(value):
+                raise ValueError(value)
             return date.fromisoformat(value)
         except ValueError:
             raise self.error(f"{column} must be a date YYYY-MM-DD, not {value!r}") from None

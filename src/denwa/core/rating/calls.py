@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
@@ -24,6 +23,8 @@ class RatedCall:
     charge_yen: int
     tax_category: TaxCategory
     tariff_name: str
+    tariff_key: str = ""
+    yen_per_unit: int = 0
 
 
 def billed_seconds(duration: Decimal | int) -> int:
@@ -35,8 +36,8 @@ def billed_seconds(duration: Decimal | int) -> int:
 
 
 def units_for(seconds: int, unit_seconds: int) -> int:
-    """Started units: ceil(seconds / unit)."""
-    return math.ceil(seconds / unit_seconds) if seconds > 0 else 0
+    """Started units: ceil(seconds / unit), in integers (no float ever touches money)."""
+    return -(-seconds // unit_seconds) if seconds > 0 else 0
 
 
 def price(call_class: CallClass, duration: Decimal | int, tariff: Tariff) -> RatedCall:
@@ -51,6 +52,8 @@ def price(call_class: CallClass, duration: Decimal | int, tariff: Tariff) -> Rat
         charge_yen=units * tariff.yen_per_unit,
         tax_category=tax_category_of(call_class),
         tariff_name=tariff.name,
+        tariff_key=tariff.key,
+        yen_per_unit=tariff.yen_per_unit,
     )
 
 
@@ -66,11 +69,15 @@ def rate_call(
     An unanswered call (no ``answered_at``) costs nothing.  The tariff is the
     one in force on the answer date in Asia/Tokyo; times must be aware.
     """
-    if answered_at is None or ended_at is None:
+    if answered_at is None:
         return RatedCall(call_class, 0, 0, 0, 0, tax_category_of(call_class), "unanswered")
+    if ended_at is None:
+        raise InvalidInput("ended_at", "an answered call needs its end time to be rated")
+    answer_day = billing_date(answered_at)
+    billing_date(ended_at)  # refuses a naive end time before comparing
     if ended_at < answered_at:
         raise InvalidInput("ended_at", "a call cannot end before it is answered")
     delta = ended_at - answered_at
     duration = Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds) / 10**6
-    tariff = book.for_call(call_class, number, billing_date(answered_at))
+    tariff = book.for_call(call_class, number, answer_day)
     return price(call_class, duration, tariff)

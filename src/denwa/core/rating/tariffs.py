@@ -42,6 +42,7 @@ class Tariff:
     valid_from: date
     name: str
     source: str = ""
+    key: str = ""  # the class, or "intl:<prefix>": which row priced a call, for re-rating
 
     @property
     def is_free(self) -> bool:

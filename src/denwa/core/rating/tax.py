@@ -70,6 +70,8 @@ class ChargeLine:
     tax_date: date
     description: str = ""
     quantity: int = 1
+    call_class: str = ""  # for call lines: the class whose calls these are
+    seconds: int = 0  # for call lines: their billed seconds
 
 
 @dataclass(frozen=True)

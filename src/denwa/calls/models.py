@@ -1,0 +1,73 @@
+"""The call detail record: one row per call attempt, answered or not."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from denwa.core.numbering.classes import CallClass
+from denwa.subscribers.models import Contract
+
+CLASS_CHOICES = [(c.value, c.value) for c in CallClass]
+
+
+class Disposition(models.TextChoices):
+    """How a call attempt ended."""
+
+    ANSWERED = "answered", _("answered")
+    BUSY = "busy", _("busy")
+    NO_ANSWER = "no_answer", _("no answer")
+    CANCELLED = "cancelled", _("cancelled by the caller")
+    REFUSED = "refused", _("refused by policy")
+    FAILED = "failed", _("failed")
+    NODE_FAILURE = "node_failure", _("ended by a node failure")
+
+
+class Cdr(models.Model):
+    """A call attempt and its rated charge.
+
+    ``contract`` is our subscriber: the caller of an outbound call, the callee
+    of an inbound one.  ``billing_month`` is the Asia/Tokyo month of the answer
+    time; ``billed_month`` is the closed month whose statement carries it (a
+    later month for a late record).
+    """
+
+    class Direction(models.TextChoices):
+        OUT = "out", _("outbound")
+        IN = "in", _("inbound")
+
+    cdr_id = models.CharField(_("CDR id"), max_length=64, unique=True)
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="cdrs", null=True, blank=True
+    )
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    caller = models.CharField(_("caller"), max_length=32)
+    dialled = models.CharField(_("dialled"), max_length=64)
+    callee = models.CharField(_("callee (normalised)"), max_length=32, blank=True)
+    call_class = models.CharField(_("class"), max_length=20, choices=CLASS_CHOICES, blank=True)
+    started_at = models.DateTimeField(_("started"))
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    disposition = models.CharField(_("disposition"), max_length=16, choices=Disposition.choices)
+    sip_code = models.PositiveSmallIntegerField(_("SIP code"), null=True, blank=True)
+    billed_seconds = models.PositiveIntegerField(_("billed seconds"), default=0)
+    tariff_key = models.CharField(_("tariff"), max_length=32, blank=True)
+    unit_seconds = models.PositiveIntegerField(_("unit (s)"), null=True, blank=True)
+    yen_per_unit = models.PositiveIntegerField(_("yen per unit"), null=True, blank=True)
+    units = models.PositiveIntegerField(_("units"), default=0)
+    charge_yen = models.PositiveIntegerField(_("charge (yen, tax excl.)"), default=0)
+    tax_exempt = models.BooleanField(_("tax exempt"), default=False)
+    billing_month = models.CharField(_("month"), max_length=7, blank=True)
+    billed_month = models.CharField(_("billed on"), max_length=7, blank=True)
+    imported_at = models.DateTimeField(_("imported"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("call record")
+        verbose_name_plural = _("call records")
+        indexes = [
+            models.Index(fields=["contract", "billing_month"], name="cdr_contract_month"),
+            models.Index(fields=["billed_month", "billing_month"], name="cdr_billing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cdr_id} {self.caller}→{self.dialled}"

@@ -1,0 +1,218 @@
+"""Database commands: init, subscriber, isp-event, cdr import, bill close/show.
+
+Each sets Django up, calls one service and prints what it did.  They respect
+``DENWA_HOME`` (the embedded SQLite database) and ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from denwa.cli.context import Settings
+from denwa.cli.params import as_date, as_month, emit
+from denwa.core.timeutil import Month, tokyo_today
+from denwa.web.bootstrap import setup_django
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+@click.command()
+@click.option("--demo", is_flag=True, help="Add the demo subscribers, TAs and an operator login.")
+@click.pass_obj
+def init(settings: Settings, demo: bool) -> None:
+    """Create or migrate the database (and add demo data with --demo)."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from django.conf import settings as django_settings
+
+    click.echo(f"database ready: {django_settings.DATABASES['default']['NAME']}")
+    if demo:
+        from denwa.demo import add_demo_data
+
+        report = add_demo_data(settings.data, _actor())
+        for line in report:
+            click.echo(line)
+
+
+@click.group()
+def subscriber() -> None:
+    """Add subscribers and move their contracts through the lifecycle."""
+
+
+@subscriber.command("add")
+@click.argument("number")
+@click.option("--isp-account", required=True, help="The KCT-Net internet account id.")
+@click.option("--start", callback=as_date, required=True, metavar="YYYY-MM-DD")
+@click.option("--password", help="SIP password (default: a random one, printed).")
+@click.pass_obj
+def subscriber_add(
+    settings: Settings, number: str, isp_account: str, start: date, password: str | None
+) -> None:
+    """Open a contract on NUMBER, active from --start."""
+    setup_django()
+    from denwa.subscribers.services import add_subscriber
+
+    new = add_subscriber(settings.data, number, isp_account, start, _actor(), password)
+    click.echo(f"{number}: active from {start} (ISP account {isp_account})")
+    if password is None:
+        click.echo(f"SIP password: {new.sip_password}")
+
+
+@subscriber.command("suspend")
+@click.argument("number")
+@click.option("--from", "first", callback=as_date, required=True, metavar="YYYY-MM-DD")
+@click.option("--to", "last", callback=as_date, required=True, metavar="YYYY-MM-DD")
+@click.option("--reason", required=True)
+@click.pass_obj
+def subscriber_suspend(
+    settings: Settings, number: str, first: date, last: date, reason: str
+) -> None:
+    """Approve a suspension (一時停止) from --from to --to inclusive."""
+    setup_django()
+    from denwa.subscribers.services import suspend
+
+    suspend(number, first, last, reason, _actor(), settings.data.rules)
+    click.echo(f"{number}: suspended {first} to {last}")
+
+
+@subscriber.command("resume")
+@click.argument("number")
+@click.option("--date", "on", callback=as_date, required=True, metavar="YYYY-MM-DD")
+def subscriber_resume(number: str, on: date) -> None:
+    """Put a suspended or stopped line back in service (再開登録料 is charged)."""
+    setup_django()
+    from denwa.subscribers.services import resume
+
+    resume(number, on, _actor())
+    click.echo(f"{number}: active again from {on}")
+
+
+@subscriber.command("stop")
+@click.argument("number")
+@click.option("--date", "on", callback=as_date, required=True, metavar="YYYY-MM-DD")
+@click.option("--reason", required=True)
+def subscriber_stop(number: str, on: date, reason: str) -> None:
+    """Stop service (提供停止): the line can neither call nor be called."""
+    setup_django()
+    from denwa.subscribers.services import stop
+
+    stop(number, on, reason, _actor())
+    click.echo(f"{number}: stopped from {on}")
+
+
+@subscriber.command("terminate")
+@click.argument("number")
+@click.option("--date", "on", callback=as_date, required=True, metavar="YYYY-MM-DD")
+@click.option("--waive-early", is_flag=True, help="Waive the early-termination charge.")
+@click.option("--reason", default="", help="Why (required with --waive-early).")
+def subscriber_terminate(number: str, on: date, waive_early: bool, reason: str) -> None:
+    """Terminate the contract (契約解除)."""
+    setup_django()
+    from denwa.subscribers.services import terminate
+
+    terminate(number, on, _actor(), reason, waive_early)
+    click.echo(f"{number}: terminated on {on}" + (" (early charge waived)" if waive_early else ""))
+
+
+@click.command("isp-event")
+@click.argument("account")
+@click.argument("event", type=click.Choice(["cancelled", "suspended"]))
+@click.option("--date", "on", callback=as_date, metavar="YYYY-MM-DD", help="Default: today.")
+@click.option("--json", "as_json", is_flag=True)
+def isp_event(account: str, event: str, on: date | None, as_json: bool) -> None:
+    """The ISP reports ACCOUNT cancelled or suspended: its phone contracts are terminated."""
+    setup_django()
+    from denwa.subscribers.services import apply_isp_event
+
+    result = apply_isp_event(account, event, on or tokyo_today(), _actor())
+    payload: dict[str, Any] = asdict(result)
+    payload["terminated"] = list(result.terminated)
+    emit(payload, as_json)
+
+
+@click.group()
+def cdr() -> None:
+    """Call records."""
+
+
+@cdr.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def cdr_import(settings: Settings, file: Path, as_json: bool) -> None:
+    """Import a JSON-lines CDR file (all or nothing; records already imported are skipped)."""
+    setup_django()
+    from denwa.calls.services import import_cdr_file
+
+    result = import_cdr_file(file, settings.data)
+    payload: dict[str, Any] = asdict(result)
+    payload["unrated"] = list(result.unrated)
+    emit(payload, as_json)
+
+
+@click.group()
+def bill() -> None:
+    """The monthly close and statements."""
+
+
+@bill.command("close")
+@click.argument("month", callback=as_month, metavar="YYYY-MM")
+@click.pass_obj
+def bill_close(settings: Settings, month: Month) -> None:
+    """Close MONTH (after its last day 24:00 JST): one statement per contract."""
+    setup_django()
+    from denwa.billing.services import close_month
+
+    result = close_month(month, settings.data, _actor())
+    if result.already_closed:
+        click.echo(f"{month} is already closed: nothing changed ({result.statements} statements)")
+        return
+    click.echo(
+        f"{month} closed: {result.statements} statements, {result.total_yen:,} yen incl. tax,"
+        f" {result.late_calls} late calls, {result.seconds:.1f} s"
+    )
+
+
+@bill.command("show")
+@click.argument("number")
+@click.argument("month", callback=as_month, metavar="YYYY-MM")
+@click.option("--json", "as_json", is_flag=True)
+def bill_show(number: str, month: Month, as_json: bool) -> None:
+    """The closed statement of NUMBER for MONTH."""
+    setup_django()
+    from denwa.billing.services import show_statement
+
+    view = show_statement(number, month)
+    if as_json:
+        emit(
+            {
+                "number": view.number,
+                "month": view.month,
+                "lines": list(view.lines),
+                "calls": view.calls,
+                "tax_yen": view.tax_yen,
+                "subtotal_yen": view.subtotal_yen,
+                "total_yen": view.total_yen,
+            },
+            as_json=True,
+        )
+        return
+    click.echo(f"{view.number}  {view.month}  (closed {view.closed_at:%Y-%m-%d %H:%M})")
+    for line in view.lines:
+        click.echo(f"  {line['amount_yen']:>8,} yen  {line['description']}")
+    for rate, tax in view.tax_yen.items():
+        click.echo(f"  {tax:>8,} yen  消費税 ({rate})")
+    click.echo(f"  {view.total_yen:>8,} yen  合計")
+
+
+COMMANDS = (init, subscriber, isp_event, cdr, bill)

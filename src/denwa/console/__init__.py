@@ -1,0 +1,1 @@
+"""The operator's console: the Django admin made fit for ISP staff."""

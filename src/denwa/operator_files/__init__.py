@@ -1,0 +1,1 @@
+"""Versions of the operator data files (ranges, tariffs, fees…) as they were loaded."""

@@ -1,0 +1,1 @@
+"""Support: inquiries and replies; records of personal data given to third parties."""
