@@ -17,7 +17,6 @@ from denwa.core.policy.decision import Admit, Decision
 from denwa.core.services import classify_number, month_charges, quote_call
 from denwa.core.timeutil import Month, tokyo_today
 
-
 LONGEST_CALL_SECONDS = 31 * 24 * 3600
 """A support-desk sanity bound: no call lasts longer than a month."""
 
