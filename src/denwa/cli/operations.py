@@ -215,4 +215,14 @@ def bill_show(number: str, month: Month, as_json: bool) -> None:
     click.echo(f"  {view.total_yen:>8,} yen  合計")
 
 
-COMMANDS = (init, subscriber, isp_event, cdr, bill)
+@click.command()
+@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+def serve(port: int) -> None:
+    """Serve the operator console and the API on 127.0.0.1 (Ctrl-C stops)."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+
+
+COMMANDS = (init, subscriber, isp_event, cdr, bill, serve)
