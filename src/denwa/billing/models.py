@@ -63,7 +63,12 @@ class MonthClose(models.Model):
 class Statement(_Immutable):
     """One contract's bill for one month; the portal shows it (no invoices are issued)."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="statements")
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.PROTECT,
+        related_name="statements",
+        verbose_name=_("phone contract"),
+    )
     month = models.CharField(_("month"), max_length=7)
     subtotal_yen = models.BigIntegerField(_("subtotal (yen)"))
     tax_yen = models.BigIntegerField(_("consumption tax (yen)"))
@@ -85,7 +90,9 @@ class Statement(_Immutable):
 class StatementLine(_Immutable):
     """A charge on a statement: a fixed fee, a class's calls, late calls, an adjustment."""
 
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
+    statement = models.ForeignKey(
+        Statement, on_delete=models.PROTECT, related_name="lines", verbose_name=_("statement")
+    )
     position = models.PositiveSmallIntegerField()
     code = models.CharField(_("code"), max_length=40)
     description = models.CharField(_("description"), max_length=200)
@@ -107,7 +114,9 @@ class StatementLine(_Immutable):
 class StatementTax(_Immutable):
     """Tax of one rate on a statement (computed once on that rate's subtotal)."""
 
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="taxes")
+    statement = models.ForeignKey(
+        Statement, on_delete=models.PROTECT, related_name="taxes", verbose_name=_("statement")
+    )
     tax_category = models.CharField(_("tax"), max_length=10)
     rate = models.DecimalField(_("rate"), max_digits=5, decimal_places=4, null=True)
     subtotal_yen = models.BigIntegerField(_("subtotal (yen)"))
@@ -121,7 +130,12 @@ class StatementTax(_Immutable):
 class Adjustment(models.Model):
     """A correction an operator records; it goes on the next statement closed for the contract."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="adjustments")
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.PROTECT,
+        related_name="adjustments",
+        verbose_name=_("phone contract"),
+    )
     amount_yen = models.IntegerField(_("amount (yen, tax excl.; negative = credit)"))
     tax_exempt = models.BooleanField(_("tax exempt"), default=False)
     reason = models.CharField(_("reason"), max_length=200)

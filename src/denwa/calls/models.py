@@ -38,7 +38,12 @@ class Cdr(models.Model):
 
     cdr_id = models.CharField(_("CDR id"), max_length=64, unique=True)
     contract = models.ForeignKey(
-        Contract, on_delete=models.PROTECT, related_name="cdrs", null=True, blank=True
+        Contract,
+        on_delete=models.PROTECT,
+        related_name="cdrs",
+        null=True,
+        blank=True,
+        verbose_name=_("phone contract"),
     )
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
     caller = models.CharField(_("caller"), max_length=32)

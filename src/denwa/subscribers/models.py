@@ -81,7 +81,9 @@ class Contract(models.Model):
 class ContractEvent(models.Model):
     """One state change of a contract: who, when, why (the contract's history)."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="events")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="events", verbose_name=_("phone contract")
+    )
     event = models.CharField(_("event"), max_length=16, choices=EVENT_CHOICES)
     from_state = models.CharField(_("from"), max_length=16, choices=STATE_CHOICES)
     to_state = models.CharField(_("to"), max_length=16, choices=STATE_CHOICES)
@@ -102,7 +104,12 @@ class ContractEvent(models.Model):
 class Suspension(models.Model):
     """An operator-approved suspension (一時停止): at most the configured months."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="suspensions")
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.PROTECT,
+        related_name="suspensions",
+        verbose_name=_("phone contract"),
+    )
     first_day = models.DateField(_("first day"))
     last_day = models.DateField(_("last day"))
     reason = models.TextField(_("reason"))
@@ -147,8 +154,12 @@ class TerminalAdapter(models.Model):
 class Rental(models.Model):
     """A TA rented to a contract, from the day it is handed out to its return or collection."""
 
-    ta = models.ForeignKey(TerminalAdapter, on_delete=models.PROTECT, related_name="rentals")
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="rentals")
+    ta = models.ForeignKey(
+        TerminalAdapter, on_delete=models.PROTECT, related_name="rentals", verbose_name=_("TA")
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="rentals", verbose_name=_("phone contract")
+    )
     first_day = models.DateField(_("rented from"))
     last_day = models.DateField(_("returned on"), null=True, blank=True)
     collected = models.BooleanField(_("collected by the ISP"), default=False)
@@ -177,7 +188,9 @@ class BankMandate(models.Model):
         CURRENT = "2", _("current (当座)")
         OTHER = "9", _("other")
 
-    contract = models.OneToOneField(Contract, on_delete=models.PROTECT, related_name="mandate")
+    contract = models.OneToOneField(
+        Contract, on_delete=models.PROTECT, related_name="mandate", verbose_name=_("phone contract")
+    )
     bank_code = models.CharField(_("bank code"), max_length=4)
     branch_code = models.CharField(_("branch code"), max_length=3)
     account_type = models.CharField(

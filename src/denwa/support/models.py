@@ -16,7 +16,12 @@ class Inquiry(models.Model):
         ANSWERED = "answered", _("answered")
         CLOSED = "closed", _("closed")
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="inquiries")
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.PROTECT,
+        related_name="inquiries",
+        verbose_name=_("phone contract"),
+    )
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"))
     status = models.CharField(
@@ -36,7 +41,9 @@ class Inquiry(models.Model):
 class InquiryReply(models.Model):
     """An operator's answer to an inquiry."""
 
-    inquiry = models.ForeignKey(Inquiry, on_delete=models.PROTECT, related_name="replies")
+    inquiry = models.ForeignKey(
+        Inquiry, on_delete=models.PROTECT, related_name="replies", verbose_name=_("inquiry")
+    )
     body = models.TextField(_("reply"))
     author = models.CharField(_("by"), max_length=150)
     created_at = models.DateTimeField(_("sent"), auto_now_add=True)
@@ -54,7 +61,12 @@ class DataProvision(models.Model):
         NTT_COM = "ntt_com", _("NTT Communications")
         SUPPORT_CONTRACTOR = "support_contractor", _("support contractor")
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="provisions")
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.PROTECT,
+        related_name="provisions",
+        verbose_name=_("phone contract"),
+    )
     recipient = models.CharField(_("to whom"), max_length=32, choices=Recipient.choices)
     recipient_detail = models.CharField(_("recipient (name)"), max_length=200, blank=True)
     items = models.CharField(_("what"), max_length=300)
