@@ -1,0 +1,58 @@
+"""Kamailio's KEMI entry point: ``mod_init`` and the route methods, delegating to ``Router``.
+
+Loaded by app_python3 through the loader script ``denwa sip`` writes (it adds the
+virtualenv's site-packages, since Kamailio embeds Debian's Python 3.11).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from denwa.sip.config import SipConfig
+from denwa.sip.ksr import KsrMessage
+from denwa.sip.routing import Router
+from denwa.sip.snapshot import SnapshotWatcher
+from denwa.sip.spool import CdrSpool
+
+
+def build_router() -> Router:
+    """The router for this Kamailio instance, from ``DENWA_HOME``."""
+    home = Path(os.environ.get("DENWA_HOME", "var")).resolve()
+    config = SipConfig.load(home / "sip.toml")
+    return Router(
+        config=config,
+        snapshots=SnapshotWatcher(home / "sip" / "snapshot.json"),
+        spool=CdrSpool(home / "spool", os.environ.get("DENWA_SIP_NODE", "sip")),
+    )
+
+
+class DenwaKemi:
+    """The object Kamailio calls for every route."""
+
+    def __init__(self) -> None:
+        self.router = build_router()
+
+    def child_init(self, rank: int) -> int:
+        return 0
+
+    def ksr_request_route(self, msg: object) -> int:
+        self.router.request(KsrMessage())
+        return 1
+
+    def ksr_failure_gateway(self, msg: object) -> int:
+        self.router.gateway_failure(KsrMessage())
+        return 1
+
+    def ksr_failure_subscriber(self, msg: object) -> int:
+        self.router.subscriber_failure(KsrMessage())
+        return 1
+
+    def ksr_dialog_event(self, msg: object, event: str) -> int:
+        self.router.dialog_event(KsrMessage(), event)
+        return 1
+
+
+def mod_init() -> DenwaKemi:
+    """Called once by app_python3 when Kamailio starts."""
+    return DenwaKemi()

@@ -1,0 +1,146 @@
+"""The only module that touches Kamailio's ``KSR``: ``SipMessage`` over KEMI calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import KSR  # type: ignore[import-not-found]  # provided by app_python3 inside Kamailio
+
+GATEWAY_SET = 1
+GATEWAY_ORDER = 8  # dispatcher algorithm: by priority, then the next on failure
+AUTH_HA1 = 1  # auth flag: the password given is HA1
+AUTH_CHECK_USER = 1  # auth check: the digest user must be the From user
+
+
+class KsrMessage:
+    """The current request, seen through KSR (one instance per request)."""
+
+    def method(self) -> str:
+        return str(KSR.pv.get("$rm") or "")
+
+    def ruri_user(self) -> str:
+        return str(KSR.pv.get("$rU") or "")
+
+    def from_user(self) -> str:
+        return str(KSR.pv.get("$fU") or "")
+
+    def asserted_user(self) -> str | None:
+        value = KSR.pv.get("$ai")
+        if not value:
+            return None
+        user = str(value).split(":", 1)[-1].split("@", 1)[0]
+        return user or None
+
+    def call_id(self) -> str:
+        return str(KSR.pv.get("$ci") or "")
+
+    def source_ip(self) -> str:
+        return str(KSR.pv.get("$si") or "")
+
+    def has_to_tag(self) -> bool:
+        return bool(KSR.siputils.has_totag() > 0)
+
+    def header(self, name: str) -> str | None:
+        value = KSR.hdr.get(name)
+        return str(value) if value else None
+
+    def sanity_ok(self) -> bool:
+        if KSR.maxfwd.process_maxfwd(10) < 0:
+            KSR.sl.sl_send_reply(483, "Too Many Hops")
+            return False
+        return bool(KSR.sanity.sanity_check(17895, 7) > 0)
+
+    def reply(self, code: int, reason: str, headers: Sequence[str] = ()) -> None:
+        for header in headers:
+            KSR.hdr.append_to_reply(header + "\r\n")
+        KSR.sl.send_reply(code, reason)
+
+    def is_retransmission(self) -> bool:
+        if KSR.tmx.t_precheck_trans() > 0:
+            KSR.tm.t_check_trans()
+            return True
+        return bool(KSR.tm.t_check_trans() == 0)
+
+    def relay_in_dialog(self) -> None:
+        if KSR.rr.loose_route() > 0:
+            KSR.tm.t_relay()
+            return
+        if KSR.is_ACK():
+            if KSR.tm.t_check_trans() > 0:
+                KSR.tm.t_relay()
+            return
+        KSR.sl.sl_send_reply(404, "Not here")
+
+    def relay_cancel(self) -> None:
+        if KSR.tm.t_check_trans() > 0:
+            KSR.tm.t_relay()
+
+    def auth_username(self) -> str | None:
+        user = KSR.pv.get("$au")
+        return str(user) if user else None
+
+    def check_auth(self, realm: str, ha1: str, proxy: bool) -> int:
+        return int(KSR.auth.pv_auth_check(realm, ha1, AUTH_HA1, AUTH_CHECK_USER))
+
+    def challenge(self, realm: str, proxy: bool) -> None:
+        KSR.auth.auth_challenge(realm, 0)  # 401 for REGISTER, 407 for the rest
+
+    def consume_credentials(self) -> None:
+        KSR.auth.consume_credentials()
+
+    def save_location(self) -> bool:
+        return bool(KSR.registrar.save("location", 0) > 0)
+
+    def lookup_location(self, number: str) -> bool:
+        KSR.setuser(number)
+        return bool(KSR.registrar.lookup("location") > 0)
+
+    def record_route(self) -> None:
+        KSR.rr.record_route()
+
+    def set_ruri_user(self, user: str) -> None:
+        KSR.setuser(user)
+
+    def add_header(self, header: str) -> None:
+        KSR.hdr.append(header + "\r\n")
+
+    def remove_header(self, name: str) -> None:
+        KSR.hdr.remove(name)
+
+    def track_dialog(self, max_seconds: int, variables: dict[str, str]) -> None:
+        KSR.pv.seti("$avp(denwa_timeout)", max_seconds)  # the dialog module's timeout_avp
+        KSR.dialog.dlg_manage()
+        for name, value in variables.items():
+            self.set_dialog_var(name, value)
+
+    def set_dialog_var(self, name: str, value: str) -> None:
+        KSR.pv.sets(f"$dlg_var({name})", value)
+
+    def dialog_var(self, name: str) -> str | None:
+        value = KSR.pv.get(f"$dlg_var({name})")
+        return str(value) if value is not None else None
+
+    def final_reply_code(self) -> int:
+        code = KSR.pv.get("$T_reply_code")
+        return int(code) if code else 0
+
+    def is_cancelled(self) -> bool:
+        return bool(KSR.tm.t_is_canceled() > 0)
+
+    def next_gateway(self) -> bool:
+        if KSR.dispatcher.ds_next_dst() < 0:
+            return False
+        KSR.tm.t_on_failure("ksr_failure_gateway")
+        return bool(KSR.tm.t_relay() > 0)
+
+    def watch_failures(self) -> None:
+        KSR.tm.t_on_failure("ksr_failure_subscriber")
+
+    def relay_to_gateways(self) -> bool:
+        if KSR.dispatcher.ds_select_dst(GATEWAY_SET, GATEWAY_ORDER) < 0:
+            return False
+        KSR.tm.t_on_failure("ksr_failure_gateway")
+        return bool(KSR.tm.t_relay() > 0)
+
+    def relay(self) -> bool:
+        return bool(KSR.tm.t_relay() > 0)

@@ -1,0 +1,321 @@
+"""SIP routing as a sequence of small named steps (Kamailio's basic KEMI example, our policy).
+
+``Router.request`` runs for every request; each step either finishes the
+request (reply, relay, drop) by returning ``DONE`` or lets the next one run.
+Every admit/refuse decision comes from the core's ``decide``; every INVITE
+leaves exactly one CDR (refused now, the others when the dialog ends).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from denwa.core.contracts.lifecycle import State
+from denwa.core.numbering.classes import Direction, Privacy
+from denwa.core.policy.decision import Admit, CallRequest, Refuse, Route, decide
+from denwa.core.timeutil import billing_date
+from denwa.sip.config import SipConfig
+from denwa.sip.message import SipMessage
+from denwa.sip.snapshot import PolicySnapshot, SnapshotWatcher
+from denwa.sip.spool import CdrSpool, iso
+
+DONE = True
+NEXT = False
+
+AUTH_OK = 1
+AUTH_NONCE_STALE = -4  # auth module: the nonce expired, challenge again
+REGISTRATION_REFUSED_STATES = frozenset({State.TERMINATED, State.APPLIED})
+ZENKOKU_CALL_HEADER = "X-Denwa-Caller-Service"
+"""The interconnect's indication of the caller's services (e.g. ``zenkoku_call``)."""
+
+
+@dataclass
+class Router:
+    """denwa's request route: reqinit, cancel, in-dialog, register, invite."""
+
+    config: SipConfig
+    snapshots: SnapshotWatcher
+    spool: CdrSpool
+    clock: Callable[[], float] = field(default=time.time)
+
+    def request(self, sip: SipMessage) -> None:
+        """Route one SIP request."""
+        for step in (
+            self.reqinit,
+            self.cancel,
+            self.within_dialog,
+            self.retransmission,
+            self.register,
+            self.invite,
+            self.other_method,
+        ):
+            if step(sip) is DONE:
+                return
+
+    # --- steps --------------------------------------------------------------------
+
+    def reqinit(self, sip: SipMessage) -> bool:
+        """Drop malformed requests."""
+        if not sip.sanity_ok():
+            return DONE
+        return NEXT
+
+    def cancel(self, sip: SipMessage) -> bool:
+        """Relay a CANCEL to its transaction (the dialog then fails as cancelled)."""
+        if sip.method() != "CANCEL":
+            return NEXT
+        sip.relay_cancel()
+        return DONE
+
+    def within_dialog(self, sip: SipMessage) -> bool:
+        """Requests inside a dialog follow its route set."""
+        if not sip.has_to_tag():
+            return NEXT
+        sip.relay_in_dialog()
+        return DONE
+
+    def retransmission(self, sip: SipMessage) -> bool:
+        """A retransmission is absorbed by its transaction."""
+        return DONE if sip.is_retransmission() else NEXT
+
+    def register(self, sip: SipMessage) -> bool:
+        """REGISTER with digest authentication against the snapshot's HA1."""
+        if sip.method() != "REGISTER":
+            return NEXT
+        snapshot = self.snapshots.current()
+        if not self._authenticated(sip, snapshot, proxy=False):
+            return DONE
+        subscriber = snapshot.find(sip.from_user())
+        if subscriber is None or subscriber.state in REGISTRATION_REFUSED_STATES:
+            sip.reply(403, "Forbidden")
+            return DONE
+        if not sip.save_location():
+            sip.reply(500, "Server Internal Error")
+        return DONE
+
+    def invite(self, sip: SipMessage) -> bool:
+        """A new call: from the interconnect (trusted source) or from a subscriber."""
+        if sip.method() != "INVITE":
+            return NEXT
+        started = self.clock()
+        snapshot = self.snapshots.current()
+        if sip.source_ip() in self.config.trusted:
+            self._inbound(sip, snapshot, started)
+        else:
+            self._outbound(sip, snapshot, started)
+        return DONE
+
+    def other_method(self, sip: SipMessage) -> bool:
+        """OPTIONS keep-alives get 200; anything else out of dialog is refused."""
+        if sip.method() == "OPTIONS":
+            sip.reply(200, "OK")
+        elif sip.method() != "ACK":
+            sip.reply(
+                405, "Method Not Allowed", ["Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"]
+            )
+        return DONE
+
+    # --- calls ----------------------------------------------------------------------
+
+    def _outbound(self, sip: SipMessage, snapshot: PolicySnapshot, started: float) -> None:
+        if not self._authenticated(sip, snapshot, proxy=True):
+            return
+        caller = snapshot.find(sip.from_user())
+        if caller is None:
+            sip.reply(403, "Forbidden")
+            return
+        request = CallRequest(
+            Direction.OUT, sip.ruri_user(), billing_date_of(started), caller=caller
+        )
+        decision = decide(request, snapshot.data, snapshot)
+        if isinstance(decision, Refuse):
+            self._refuse(sip, decision, started, caller.number)
+            return
+        self._admit(sip, decision, started, caller.number)
+
+    def _inbound(self, sip: SipMessage, snapshot: PolicySnapshot, started: float) -> None:
+        asserted = sip.asserted_user() or sip.from_user()
+        remote = None if asserted.lower() in ("", "anonymous") else asserted
+        services = frozenset(
+            s.strip() for s in (sip.header(ZENKOKU_CALL_HEADER) or "").split(",") if s.strip()
+        )
+        request = CallRequest(
+            Direction.IN,
+            sip.ruri_user(),
+            billing_date_of(started),
+            remote_number=remote,
+            caller_services=services,
+        )
+        decision = decide(request, snapshot.data, snapshot)
+        if isinstance(decision, Refuse):
+            self._refuse(sip, decision, started, remote or "anonymous")
+            return
+        self._admit(sip, decision, started, remote or "anonymous", inbound=True)
+
+    def _admit(
+        self, sip: SipMessage, decision: Admit, started: float, caller: str, inbound: bool = False
+    ) -> None:
+        callee = sip.ruri_user() if inbound else (decision.number or sip.ruri_user())
+        call = {
+            "cdr_id": sip.call_id(),
+            "caller": caller,
+            "callee": callee,
+            "start": f"{started:.3f}",
+        }
+        if decision.route is Route.SUBSCRIBER:
+            if not sip.lookup_location(callee):
+                sip.reply(480, "Temporarily Unavailable")
+                self._spool_unanswered(call, "no_answer", 480)
+                return
+            sip.record_route()
+            sip.track_dialog(self.config.max_call_seconds, call)
+            sip.watch_failures()
+            sip.relay()
+            return
+        sip.set_ruri_user(callee)
+        sip.remove_header("P-Asserted-Identity")
+        sip.add_header(f"P-Asserted-Identity: <sip:{caller}@{self.config.realm}>")
+        if decision.privacy is Privacy.WITHHOLD:
+            sip.add_header("Privacy: id")
+        sip.record_route()
+        sip.track_dialog(self.config.max_call_seconds, call)
+        if not sip.relay_to_gateways():
+            sip.reply(503, "Service Unavailable", ["Retry-After: 30"])
+
+    # --- failures and dialog events -------------------------------------------------------
+
+    def gateway_failure(self, sip: SipMessage) -> None:
+        """A gateway answered 5xx or timed out: try the next one; otherwise note the failure."""
+        if sip.is_cancelled():
+            return
+        code = sip.final_reply_code()
+        if (code >= 500 or code == 408) and sip.next_gateway():
+            return
+        sip.set_dialog_var("final_code", str(code))
+
+    def subscriber_failure(self, sip: SipMessage) -> None:
+        """The called TA did not answer: keep the final code for the CDR."""
+        sip.set_dialog_var("final_code", str(sip.final_reply_code()))
+
+    def dialog_event(self, sip: SipMessage, event: str) -> None:
+        """dialog:start → note the answer time; dialog:end/failed → write the call's CDR."""
+        now = self.clock()
+        if event == "dialog:start":
+            sip.set_dialog_var("answer", f"{now:.3f}")
+        elif event == "dialog:end":
+            self._write_cdr(sip, "answered", ended=now)
+        elif event == "dialog:failed":
+            code = _int(sip.dialog_var("final_code")) or sip.final_reply_code()
+            self._write_cdr(sip, FAILURE_DISPOSITIONS.get(code, "failed"), code, ended=now)
+
+    def _write_cdr(
+        self, sip: SipMessage, disposition: str, sip_code: int | None = None, *, ended: float
+    ) -> None:
+        answer = _float(sip.dialog_var("answer")) if disposition == "answered" else None
+        started = _float(sip.dialog_var("start")) or ended
+        self.spool.append(
+            {
+                "id": sip.dialog_var("cdr_id") or sip.call_id(),
+                "caller": sip.dialog_var("caller") or sip.from_user(),
+                "callee": sip.dialog_var("callee") or sip.ruri_user(),
+                "start": iso(started),
+                "answer": iso(answer),
+                "end": iso(ended),
+                "disposition": disposition if answer or disposition != "answered" else "failed",
+                "sip_code": sip_code,
+            }
+        )
+
+    def _refuse(self, sip: SipMessage, refusal: Refuse, started: float, caller: str) -> None:
+        text = refusal.text
+        sip.reply(
+            text.sip_code,
+            _reason_phrase(text.sip_code),
+            [
+                f'Reason: SIP;cause={text.sip_code};text="{text.reason_en}"',
+                f"X-Denwa-Refusal: {refusal.reason.value}",
+                f"X-Denwa-Announcement: {text.announcement_ja}",
+            ],
+        )
+        call = {"cdr_id": sip.call_id(), "caller": caller, "callee": sip.ruri_user()}
+        self._spool_unanswered({**call, "start": f"{started:.3f}"}, "refused", text.sip_code)
+
+    def _spool_unanswered(self, call: dict[str, str], disposition: str, sip_code: int) -> None:
+        moment = iso(float(call["start"]))
+        self.spool.append(
+            {
+                "id": call["cdr_id"],
+                "caller": call["caller"],
+                "callee": call["callee"],
+                "start": moment,
+                "answer": None,
+                "end": moment,
+                "disposition": disposition,
+                "sip_code": sip_code,
+            }
+        )
+
+    def _authenticated(self, sip: SipMessage, snapshot: PolicySnapshot, proxy: bool) -> bool:
+        """Digest-authenticate the sender as the From user; challenge or refuse otherwise."""
+        user = sip.from_user()
+        credentials = snapshot.credentials(user)
+        if sip.auth_username() is None:
+            sip.challenge(self.config.realm, proxy)
+            return False
+        if credentials is None or sip.auth_username() != user:
+            sip.reply(403, "Forbidden")
+            return False
+        result = sip.check_auth(self.config.realm, credentials.ha1, proxy)
+        if result < AUTH_OK:
+            if result == AUTH_NONCE_STALE:
+                sip.challenge(self.config.realm, proxy)
+            else:
+                sip.reply(403, "Forbidden")
+            return False
+        sip.consume_credentials()
+        return True
+
+
+FAILURE_DISPOSITIONS = {
+    486: "busy",
+    600: "busy",
+    487: "cancelled",
+    408: "no_answer",
+    480: "no_answer",
+}
+"""The final SIP code of an unanswered call → its CDR disposition."""
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+def _int(text: str | None) -> int:
+    try:
+        return int(text) if text else 0
+    except ValueError:
+        return 0
+
+
+def billing_date_of(moment: float) -> date:
+    """The Asia/Tokyo date of a Unix time (tariffs and tax go by it)."""
+    return billing_date(datetime.fromtimestamp(moment, tz=UTC))
+
+
+_PHRASES = {
+    403: "Forbidden",
+    404: "Not Found",
+    480: "Temporarily Unavailable",
+    484: "Address Incomplete",
+    503: "Service Unavailable",
+}
+
+
+def _reason_phrase(code: int) -> str:
+    return _PHRASES.get(code, "Call Refused")
