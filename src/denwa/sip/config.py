@@ -25,7 +25,7 @@ class SipConfig:
     listen_port: int = 5060
     realm: str = "denwa.local"
     gateways: tuple[str, ...] = ("127.0.0.1:5070",)
-    trusted_sources: tuple[str, ...] = ()  # default: the gateways' addresses
+    trusted_sources: tuple[str, ...] = ()  # "ip" or "ip:port"; default: the gateways
     max_call_seconds: int = 4 * 3600
     gateway_timeout_seconds: int = 4
     children: int = 4
@@ -34,9 +34,12 @@ class SipConfig:
 
     @property
     def trusted(self) -> frozenset[str]:
-        """Source addresses whose INVITEs are the interconnect's (no digest auth)."""
-        sources = self.trusted_sources or tuple(g.rsplit(":", 1)[0] for g in self.gateways)
-        return frozenset(sources)
+        """Sources ("ip" or "ip:port") whose INVITEs are the interconnect's (no digest auth)."""
+        return frozenset(self.trusted_sources or self.gateways)
+
+    def is_trusted(self, ip: str, port: int) -> bool:
+        """Whether a request from ``ip:port`` comes from the interconnect."""
+        return ip in self.trusted or f"{ip}:{port}" in self.trusted
 
     @classmethod
     def load(cls, path: Path | None) -> SipConfig:

@@ -37,6 +37,9 @@ class KsrMessage:
     def source_ip(self) -> str:
         return str(KSR.pv.get("$si") or "")
 
+    def source_port(self) -> int:
+        return int(KSR.pv.get("$sp") or 0)
+
     def has_to_tag(self) -> bool:
         return bool(KSR.siputils.has_totag() > 0)
 

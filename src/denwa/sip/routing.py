@@ -102,7 +102,7 @@ class Router:
             return NEXT
         started = self.clock()
         snapshot = self.snapshots.current()
-        if sip.source_ip() in self.config.trusted:
+        if self.config.is_trusted(sip.source_ip(), sip.source_port()):
             self._inbound(sip, snapshot, started)
         else:
             self._outbound(sip, snapshot, started)
