@@ -1,4 +1,4 @@
-"""Driving the real service in end-to-end tests: Kamailio started by ``denwa sip run``, sipp peers."""
+"""End-to-end helpers: Kamailio started by ``denwa sip run``, sipp as TAs and gateways."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ class SipService:
                 "-trace_msg",
                 "-message_file",
                 str(trace),
-            ],  # fmt: skip
+            ],
             cwd=self.home,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
