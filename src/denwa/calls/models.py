@@ -76,3 +76,18 @@ class Cdr(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cdr_id} {self.caller}→{self.dialled}"
+
+
+class SpoolOffset(models.Model):
+    """How far the ingest has read one spool file (moved in the same transaction as its CDRs)."""
+
+    path = models.CharField(_("spool file"), max_length=500, unique=True)
+    offset = models.BigIntegerField(_("bytes ingested"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("CDR spool file")
+        verbose_name_plural = _("CDR spool files")
+
+    def __str__(self) -> str:
+        return f"{self.path} @ {self.offset}"

@@ -160,6 +160,32 @@ def cdr_import(settings: Settings, file: Path, as_json: bool) -> None:
     emit(payload, as_json)
 
 
+@cdr.command("ingest")
+@click.option("--follow", is_flag=True, help="Keep ingesting every half second (Ctrl-C stops).")
+@click.pass_obj
+def cdr_ingest(settings: Settings, follow: bool) -> None:
+    """Ingest the SIP side's CDR spool (DENWA_HOME/spool) into the CDR table."""
+    setup_django()
+    from django.conf import settings as django_settings
+
+    from denwa.calls.ingest import follow_spool, ingest_spool
+
+    spool = Path(django_settings.DENWA_HOME) / "spool"
+    if not follow:
+        done = ingest_spool(spool, settings.data)
+        click.echo(f"{done.files} spool files: {done.imported} CDRs imported, {done.skipped} known")
+        return
+    click.echo(f"ingesting {spool} (Ctrl-C stops)", err=True)
+    try:
+        follow_spool(
+            spool,
+            lambda: settings.data,
+            report=lambda done: click.echo(f"{done.imported} CDRs imported", err=True),
+        )
+    except KeyboardInterrupt:
+        return
+
+
 @click.group()
 def bill() -> None:
     """The monthly close and statements."""

@@ -1,0 +1,106 @@
+"""Ingesting the SIP side's CDR spool into the CDR table: exactly once, nothing lost.
+
+For each spool file the ingest reads the complete lines after its stored
+offset, imports them (rated on the way, already-known ids skipped) and moves
+the offset in the same transaction.  Killed at any point, it re-reads from
+the last committed offset and the ``id`` uniqueness absorbs the overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from denwa.calls.errors import CdrFileError
+from denwa.calls.models import SpoolOffset
+from denwa.calls.services import import_cdr_lines
+from denwa.core.operator_data.bundle import OperatorData
+from denwa.sip.spool import SPOOL_SUFFIX
+
+BATCH_BYTES = 4 * 1024 * 1024
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestPass:
+    """What one pass over the spool did."""
+
+    files: int
+    imported: int
+    skipped: int
+
+
+def ingest_spool(directory: Path, data: OperatorData) -> IngestPass:
+    """One pass: every spool file's new complete lines into the CDR table."""
+    files = imported = skipped = 0
+    for path in sorted(directory.glob(f"*{SPOOL_SUFFIX}")):
+        files += 1
+        while True:
+            result = _ingest_chunk(path, data)
+            if result is None:
+                break
+            imported += result[0]
+            skipped += result[1]
+    return IngestPass(files, imported, skipped)
+
+
+def _ingest_chunk(path: Path, data: OperatorData) -> tuple[int, int] | None:
+    with transaction.atomic():
+        state, _ = SpoolOffset.objects.select_for_update().get_or_create(path=str(path))
+        with path.open("rb") as spool:
+            spool.seek(state.offset)
+            chunk = spool.read(BATCH_BYTES)
+        complete = chunk[: chunk.rfind(b"\n") + 1]  # a line being written waits for the next pass
+        if not complete:
+            return None
+        lines = complete.decode("utf-8", errors="replace").splitlines()
+        source = f"{path}@{state.offset}"
+        try:
+            with transaction.atomic():
+                result = import_cdr_lines(source, lines, data)
+            counts = (result.imported, result.skipped)
+        except CdrFileError:
+            counts = _import_line_by_line(path, source, lines, data)
+        state.offset += len(complete)
+        state.save(update_fields=["offset", "updated_at"])
+    return counts
+
+
+def _import_line_by_line(
+    path: Path, source: str, lines: list[str], data: OperatorData
+) -> tuple[int, int]:
+    """A chunk with a bad line: import the good ones, keep the bad ones in ``rejected/``."""
+    imported = skipped = 0
+    rejected = path.parent / "rejected" / path.name
+    for number, line in enumerate(lines, start=1):
+        try:
+            with transaction.atomic():
+                result = import_cdr_lines(source, [line], data)
+            imported += result.imported
+            skipped += result.skipped
+        except CdrFileError as error:
+            rejected.parent.mkdir(exist_ok=True)
+            with rejected.open("a", encoding="utf-8") as out:
+                out.write(f"# {error.message} (line {number})\n{line}\n")
+            logger.error("CDR rejected, kept in %s: %s", rejected, error.message)
+    return imported, skipped
+
+
+def follow_spool(
+    directory: Path,
+    data: Callable[[], OperatorData],
+    interval: float = 0.5,
+    report: Callable[[IngestPass], None] | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> None:
+    """Ingest every ``interval`` seconds until ``stop()`` (CDRs reach the console within ~1 s)."""
+    while not stop():
+        done = ingest_spool(directory, data())
+        if report is not None and done.imported:
+            report(done)
+        time.sleep(interval)

@@ -1,0 +1,98 @@
+"""The CDR spool reaches the CDR table exactly once, whatever stops in between."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from denwa.calls.ingest import ingest_spool
+from denwa.calls.models import Cdr, SpoolOffset
+from denwa.core.operator_data.bundle import OperatorData
+from denwa.sip.spool import CdrSpool
+from denwa.subscribers.services import add_subscriber
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+ALICE = "05055500001"
+
+
+def record(cdr_id: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "id": cdr_id,
+        "caller": ALICE,
+        "callee": "0312345678",
+        "start": "2026-11-02T01:00:00.000+00:00",
+        "answer": "2026-11-02T01:00:01.000+00:00",
+        "end": "2026-11-02T01:03:02.000+00:00",
+        "disposition": "answered",
+        "sip_code": None,
+        **changes,
+    }
+
+
+@pytest.fixture
+def spool(tmp_path: Path, data: OperatorData) -> CdrSpool:
+    add_subscriber(data, ALICE, "K1", date(2026, 10, 1), "test", "pw")
+    return CdrSpool(tmp_path / "spool", "node1")
+
+
+def test_spooled_calls_are_imported_and_rated(spool: CdrSpool, data: OperatorData) -> None:
+    spool.append(record("c1"))
+    spool.append(record("c2", answer=None, disposition="cancelled", sip_code=487))
+    done = ingest_spool(spool.directory, data)
+    assert (done.files, done.imported) == (1, 2)
+    answered = Cdr.objects.get(cdr_id="c1")
+    assert (answered.call_class, answered.units, answered.charge_yen) == ("domestic_fixed", 2, 16)
+    assert Cdr.objects.get(cdr_id="c2").disposition == "cancelled"
+
+
+def test_a_second_pass_imports_only_what_is_new(spool: CdrSpool, data: OperatorData) -> None:
+    spool.append(record("c1"))
+    ingest_spool(spool.directory, data)
+    spool.append(record("c2"))
+    again = ingest_spool(spool.directory, data)
+    assert again.imported == 1
+    assert Cdr.objects.count() == 2
+
+
+def test_a_half_written_line_waits_for_the_next_pass(spool: CdrSpool, data: OperatorData) -> None:
+    spool.append(record("c1"))
+    path = next(spool.directory.glob("*.jsonl"))
+    line = json.dumps(record("c2")) + "\n"
+    with path.open("a") as out:
+        out.write(line[:40])
+    assert ingest_spool(spool.directory, data).imported == 1
+    with path.open("a") as out:
+        out.write(line[40:])
+    assert ingest_spool(spool.directory, data).imported == 1
+    assert sorted(Cdr.objects.values_list("cdr_id", flat=True)) == ["c1", "c2"]
+
+
+def test_an_ingest_stopped_after_importing_but_before_moving_its_offset_duplicates_nothing(
+    spool: CdrSpool, data: OperatorData
+) -> None:
+    spool.append(record("c1"))
+    spool.append(record("c2"))
+    ingest_spool(spool.directory, data)
+    SpoolOffset.objects.update(offset=0)  # as if the offset had not been committed
+    again = ingest_spool(spool.directory, data)
+    assert (again.imported, again.skipped) == (0, 2)
+    assert Cdr.objects.count() == 2
+
+
+def test_a_bad_spool_line_is_kept_aside_and_the_others_imported(
+    spool: CdrSpool, data: OperatorData
+) -> None:
+    spool.append(record("c1"))
+    spool.append({"id": "broken"})
+    spool.append(record("c3"))
+    done = ingest_spool(spool.directory, data)
+    assert done.imported == 2
+    rejected = (spool.directory / "rejected").glob("*.jsonl")
+    kept = "".join(p.read_text() for p in rejected)
+    assert '"id": "broken"' in kept or '"id":"broken"' in kept
+    assert "missing field" in kept
