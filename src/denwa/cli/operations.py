@@ -251,4 +251,23 @@ def serve(port: int) -> None:
     call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
 
 
-COMMANDS = (init, subscriber, isp_event, cdr, bill, serve)
+@click.command()
+@click.option("--web-port", default=8000, show_default=True, help="Console/API port on 127.0.0.1.")
+def up(web_port: int) -> None:
+    """Run the whole service: Kamailio (SIP), the web side and the CDR ingest (Ctrl-C stops)."""
+    import sys
+
+    from denwa.supervisor import Child, Supervisor
+
+    denwa = str(Path(sys.argv[0]).resolve()) if sys.argv[0].endswith("denwa") else "denwa"
+    supervisor = Supervisor(
+        [
+            Child("sip", [denwa, "sip", "run"]),
+            Child("web", [denwa, "serve", "--port", str(web_port)]),
+            Child("ingest", [denwa, "cdr", "ingest", "--follow"]),
+        ]
+    )
+    raise SystemExit(supervisor.run())
+
+
+COMMANDS = (init, subscriber, isp_event, cdr, bill, serve, up)
