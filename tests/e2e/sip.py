@@ -79,6 +79,7 @@ class SipService:
         for peer in self.peers:
             if peer.poll() is None:
                 peer.kill()
+            peer.wait()
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:

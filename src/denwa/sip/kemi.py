@@ -48,6 +48,10 @@ class DenwaKemi:
         self.router.subscriber_failure(KsrMessage())
         return 1
 
+    def ksr_dialog_timeout(self, msg: object) -> int:
+        self.router.dialog_timeout(KsrMessage())
+        return 1
+
     def ksr_dialog_event(self, msg: object, event: str) -> int:
         self.router.dialog_event(KsrMessage(), event)
         return 1

@@ -112,6 +112,7 @@ class KsrMessage:
 
     def track_dialog(self, max_seconds: int, variables: dict[str, str]) -> None:
         KSR.pv.seti("$avp(denwa_timeout)", max_seconds)  # the dialog module's timeout_avp
+        KSR.pv.sets("$dlg_ctx(timeout_route)", "ksr_dialog_timeout")
         KSR.dialog.dlg_manage()
         for name, value in variables.items():
             self.set_dialog_var(name, value)

@@ -25,6 +25,7 @@ from denwa.sip.spool import CdrSpool, iso
 DONE = True
 NEXT = False
 
+CANCELLED = 487
 AUTH_OK = 1
 AUTH_NONCE_STALE = -4  # auth module: the nonce expired, challenge again
 REGISTRATION_REFUSED_STATES = frozenset({State.TERMINATED, State.APPLIED})
@@ -190,6 +191,7 @@ class Router:
     def gateway_failure(self, sip: SipMessage) -> None:
         """A gateway answered 5xx or timed out: try the next one; otherwise note the failure."""
         if sip.is_cancelled():
+            sip.set_dialog_var("final_code", str(CANCELLED))
             return
         code = sip.final_reply_code()
         if (code >= 500 or code == 408) and sip.next_gateway():
@@ -198,7 +200,12 @@ class Router:
 
     def subscriber_failure(self, sip: SipMessage) -> None:
         """The called TA did not answer: keep the final code for the CDR."""
-        sip.set_dialog_var("final_code", str(sip.final_reply_code()))
+        code = CANCELLED if sip.is_cancelled() else sip.final_reply_code()
+        sip.set_dialog_var("final_code", str(code))
+
+    def dialog_timeout(self, sip: SipMessage) -> None:
+        """The maximum call length is reached: write the CDR now; the dialog module sends BYEs."""
+        self._write_cdr(sip, "answered", ended=self.clock())
 
     def dialog_event(self, sip: SipMessage, event: str) -> None:
         """dialog:start → note the answer time; dialog:end/failed → write the call's CDR."""
@@ -214,6 +221,9 @@ class Router:
     def _write_cdr(
         self, sip: SipMessage, disposition: str, sip_code: int | None = None, *, ended: float
     ) -> None:
+        if sip.dialog_var("cdr_written"):
+            return  # one CDR per call, whichever of the timeout and the end comes first
+        sip.set_dialog_var("cdr_written", "1")
         answer = _float(sip.dialog_var("answer")) if disposition == "answered" else None
         started = _float(sip.dialog_var("start")) or ended
         self.spool.append(
