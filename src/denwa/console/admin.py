@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from denwa.billing.adjustments import record_adjustment
 from denwa.billing.models import Adjustment, MonthClose, Statement, StatementLine, StatementTax
-from denwa.calls.models import Cdr
+from denwa.calls.models import Cdr, SpoolOffset
 from denwa.console import forms
 from denwa.console.operator_data import operator_data
 from denwa.core.errors import DenwaError
@@ -746,6 +746,15 @@ class CdrAdmin(ReadOnlyAdmin):
     # Millions of rows: no full count, and the month filter instead of a date hierarchy.
     show_full_result_count = False
     list_per_page = 100
+
+
+@admin.register(SpoolOffset)
+class SpoolOffsetAdmin(ReadOnlyAdmin):
+    """How far the CDR ingest has read each SIP spool file."""
+
+    list_display = ["path", "offset", "updated_at"]
+    search_fields = ["path"]
+    ordering = ["path"]
 
 
 # --- billing -------------------------------------------------------------------------------------
