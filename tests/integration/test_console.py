@@ -26,7 +26,7 @@ from django.urls import reverse
 from denwa.billing.adjustments import record_adjustment
 from denwa.billing.models import Adjustment, MonthClose, Statement, StatementLine, StatementTax
 from denwa.billing.services import close_month
-from denwa.calls.models import Cdr
+from denwa.calls.models import Cdr, SpoolOffset
 from denwa.calls.services import import_cdr_lines
 from denwa.core.contracts.lifecycle import State
 from denwa.core.operator_data.bundle import OperatorData
@@ -1028,6 +1028,7 @@ def everything(contract: Contract, calls: None, closed_july: Statement) -> None:
         account_number="1234567",
         holder_kana="ﾔﾏﾀﾞ ﾀﾛｳ",
     )
+    SpoolOffset.objects.create(path="/var/denwa/spool/sip-1.cdr.jsonl", offset=120)
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
