@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,32 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCENARIOS = Path(__file__).parent / "scenarios"
+from denwa.sip.sipp import fill_scenario, free_port, uac, uas
+
 DENWA = Path(sys.executable).parent / "denwa"
 
 
-def free_udp_port() -> int:
-    """A UDP and TCP port free on 127.0.0.1 right now."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            try:
-                tcp.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
+free_udp_port = free_port
 
 
 def scenario(name: str, tmp: Path, **replacements: str) -> Path:
     """A scenario file with its placeholders (EXPECTED_CODE, HOLD_MS …) filled in."""
-    text = (SCENARIOS / name).read_text(encoding="utf-8")
-    for key, value in replacements.items():
-        text = text.replace(key, value)
-    path = tmp / f"{name.removesuffix('.xml')}-{'-'.join(replacements.values()) or 'plain'}.xml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return fill_scenario(name, tmp, **replacements)
 
 
 @dataclass
@@ -96,41 +80,19 @@ class SipService:
         self, scenario_file: Path, *args: str, timeout: float = 20
     ) -> subprocess.CompletedProcess[str]:
         """Run a sipp UAC against the service and wait for it."""
-        command = [
-            "sipp", f"127.0.0.1:{self.port}", "-sf", str(scenario_file), "-m", "1",
-            "-i", "127.0.0.1", "-p", str(free_udp_port()), "-nostdin",
-            "-timeout", f"{int(timeout)}s", "-timeout_error", "-trace_err",
-            "-error_file", str(self.home / f"sipp-{time.monotonic_ns()}.err"), *args,
-        ]  # fmt: skip
-        return subprocess.run(
-            command, cwd=self.home, capture_output=True, text=True, timeout=timeout + 10
+        errors = self.home / f"sipp-{time.monotonic_ns()}.err"
+        return uac(
+            f"127.0.0.1:{self.port}",
+            scenario_file,
+            ["-trace_err", "-error_file", str(errors), *args],
+            self.home,
+            timeout,
         )
 
     def peer(self, scenario_file: Path, port: int, calls: int = 1) -> subprocess.Popen[bytes]:
         """Start a sipp UAS (gateway or TA) on ``port`` in the background."""
         trace = self.home / f"peer-{port}-{time.monotonic_ns()}.msg"
-        process = subprocess.Popen(
-            [
-                "sipp",
-                "-sf",
-                str(scenario_file),
-                "-p",
-                str(port),
-                "-i",
-                "127.0.0.1",
-                "-m",
-                str(calls),
-                "-nostdin",
-                "-timeout",
-                "30s",
-                "-trace_msg",
-                "-message_file",
-                str(trace),
-            ],
-            cwd=self.home,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        process = uas(scenario_file, port, self.home, calls, trace)
         process.trace = trace  # type: ignore[attr-defined]
         self.peers.append(process)
         time.sleep(0.3)
