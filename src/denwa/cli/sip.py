@@ -45,4 +45,37 @@ def sip_run() -> None:
     exec_kamailio(home, config)
 
 
-COMMANDS = (sip,)
+@click.command("demo-calls")
+@click.pass_obj
+def demo_calls(settings: object) -> None:
+    """With the service running: register the demo TAs, place a mix of calls, show their CDRs."""
+    home = _home()
+    import time
+
+    from denwa.calls.ingest import ingest_spool
+    from denwa.calls.models import Cdr
+    from denwa.core.operator_data.loader import load_operator_data
+    from denwa.sip.demo_calls import place_demo_calls
+
+    config = SipConfig.load(home / "sip.toml")
+    placed = place_demo_calls(config, home / "demo-calls")
+    wanted = {p.call_id for p in placed}
+    deadline = time.monotonic() + 10
+    records: dict[str, Cdr] = {}
+    while len(records) < len(wanted) and time.monotonic() < deadline:
+        ingest_spool(home / "spool", load_operator_data())  # the running ingest may be first
+        records = {c.cdr_id: c for c in Cdr.objects.filter(cdr_id__in=wanted)}
+        time.sleep(0.5)
+    click.echo(f"{'call':<32} {'dialled':<16} {'class':<16} {'outcome':<14} charge")
+    for call in placed:
+        cdr = records.get(call.call_id)
+        if cdr is None:
+            click.echo(f"{call.call.label:<32} {call.call.dialled:<16} (no CDR yet)")
+            continue
+        outcome = cdr.disposition + (f" {cdr.sip_code}" if cdr.sip_code else "")
+        charge = f"{cdr.charge_yen} yen" if cdr.answered_at else "-"
+        row = f"{call.call.label:<32} {call.call.dialled:<16} {cdr.call_class:<16}"
+        click.echo(f"{row} {outcome:<14} {charge}")
+
+
+COMMANDS = (sip, demo_calls)

@@ -6,6 +6,7 @@ filled in per use.
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import subprocess
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ def fill_scenario(name: str, directory: Path, **replacements: str) -> Path:
     text = (SCENARIOS / name).read_text(encoding="utf-8")
     for key, value in replacements.items():
         text = text.replace(key, value)
-    suffix = "-".join(replacements.values()) or "plain"
+    suffix = hashlib.sha1(repr(sorted(replacements.items())).encode()).hexdigest()[:10]
     path = directory / f"{name.removesuffix('.xml')}-{suffix}.xml"
     path.write_text(text, encoding="utf-8")
     return path
