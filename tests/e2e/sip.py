@@ -99,14 +99,15 @@ class SipService:
         return process
 
     def cdrs(self, wait_for: int = 0, timeout: float = 5) -> list[dict[str, Any]]:
-        """Every CDR in the spool (waiting until at least ``wait_for`` are there)."""
+        """Every final CDR in the spool (waiting until at least ``wait_for`` are there)."""
         deadline = time.monotonic() + timeout
         while True:
             records = [
-                json.loads(line)
+                record
                 for path in sorted((self.home / "spool").glob("*.cdr.jsonl"))
                 for line in path.read_text().splitlines()
                 if line.strip()
+                and (record := json.loads(line))["disposition"] != "in_progress"  # journal
             ]
             if len(records) >= wait_for or time.monotonic() > deadline:
                 return records

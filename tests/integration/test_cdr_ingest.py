@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from denwa.calls.ingest import ingest_spool
-from denwa.calls.models import Cdr, SpoolOffset
+from denwa.calls.ingest import close_overdue_calls, ingest_spool
+from denwa.calls.models import Cdr, OpenCall, SpoolOffset
 from denwa.core.operator_data.bundle import OperatorData
 from denwa.sip.spool import CdrSpool
 from denwa.subscribers.services import add_subscriber
@@ -96,3 +96,32 @@ def test_a_bad_spool_line_is_kept_aside_and_the_others_imported(
     kept = "".join(p.read_text() for p in rejected)
     assert '"id": "broken"' in kept or '"id":"broken"' in kept
     assert "missing field" in kept
+
+
+def test_an_answered_call_whose_end_comes_is_billed_once_from_its_end(
+    spool: CdrSpool, data: OperatorData
+) -> None:
+    spool.append(
+        record("c1", end=None, disposition="in_progress", max_end="2026-11-02T05:00:01+00:00")
+    )
+    ingest_spool(spool.directory, data)
+    assert OpenCall.objects.count() == 1
+    spool.append(record("c1"))
+    ingest_spool(spool.directory, data)
+    assert OpenCall.objects.count() == 0
+    assert Cdr.objects.get(cdr_id="c1").billed_seconds == 181
+    assert close_overdue_calls(data, datetime(2030, 1, 1, tzinfo=UTC)) == 0
+
+
+def test_an_answered_call_whose_end_never_comes_is_closed_at_its_maximum_length(
+    spool: CdrSpool, data: OperatorData
+) -> None:
+    max_end = "2026-11-02T05:00:01+00:00"  # answered 01:00:01, four hours at most
+    spool.append(record("c1", end=None, disposition="in_progress", max_end=max_end))
+    ingest_spool(spool.directory, data)
+    before = close_overdue_calls(data, datetime(2026, 11, 2, 5, 0, 30, tzinfo=UTC))
+    closed = close_overdue_calls(data, datetime(2026, 11, 2, 5, 2, 0, tzinfo=UTC))
+    cdr = Cdr.objects.get(cdr_id="c1")
+    assert (before, closed) == (0, 1)  # a minute's grace for a late end record
+    assert (cdr.disposition, cdr.billed_seconds) == ("answered", 4 * 3600)
+    assert OpenCall.objects.count() == 0

@@ -26,7 +26,7 @@ from django.urls import reverse
 from denwa.billing.adjustments import record_adjustment
 from denwa.billing.models import Adjustment, MonthClose, Statement, StatementLine, StatementTax
 from denwa.billing.services import close_month
-from denwa.calls.models import Cdr, SpoolOffset
+from denwa.calls.models import Cdr, OpenCall, SpoolOffset
 from denwa.calls.services import import_cdr_lines
 from denwa.core.contracts.lifecycle import State
 from denwa.core.operator_data.bundle import OperatorData
@@ -1029,6 +1029,9 @@ def everything(contract: Contract, calls: None, closed_july: Statement) -> None:
         holder_kana="ﾔﾏﾀﾞ ﾀﾛｳ",
     )
     SpoolOffset.objects.create(path="/var/denwa/spool/sip-1.cdr.jsonl", offset=120)
+    OpenCall.objects.create(
+        cdr_id="open-1", record={"id": "open-1"}, max_end=datetime(2003, 9, 2, 4, tzinfo=UTC)
+    )
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])

@@ -8,16 +8,18 @@ the last committed offset and the ``id`` uniqueness absorbs the overlap.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.db import transaction
 
 from denwa.calls.errors import CdrFileError
-from denwa.calls.models import SpoolOffset
+from denwa.calls.models import Cdr, OpenCall, SpoolOffset
 from denwa.calls.services import import_cdr_lines
 from denwa.core.operator_data.bundle import OperatorData
 from denwa.sip.spool import SPOOL_SUFFIX
@@ -59,6 +61,7 @@ def _ingest_chunk(path: Path, data: OperatorData) -> tuple[int, int] | None:
         if not complete:
             return None
         lines = complete.decode("utf-8", errors="replace").splitlines()
+        lines = _take_journal_records(lines)
         source = f"{path}@{state.offset}"
         try:
             with transaction.atomic():
@@ -66,9 +69,64 @@ def _ingest_chunk(path: Path, data: OperatorData) -> tuple[int, int] | None:
             counts = (result.imported, result.skipped)
         except CdrFileError:
             counts = _import_line_by_line(path, source, lines, data)
+        OpenCall.objects.filter(
+            cdr_id__in=Cdr.objects.filter(cdr_id__in=_ids(lines)).values("cdr_id")
+        ).delete()
         state.offset += len(complete)
         state.save(update_fields=["offset", "updated_at"])
     return counts
+
+
+IN_PROGRESS = "in_progress"
+"""The journal record the SIP side writes when a call is answered."""
+
+
+def _take_journal_records(lines: list[str]) -> list[str]:
+    """Store "answered, not yet ended" records as open calls; return the final CDR lines."""
+    final = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            final.append(line)  # reported by the import, never dropped
+            continue
+        if not isinstance(record, dict) or record.get("disposition") != IN_PROGRESS:
+            final.append(line)
+            continue
+        if not Cdr.objects.filter(cdr_id=record.get("id")).exists():
+            OpenCall.objects.get_or_create(
+                cdr_id=str(record["id"]),
+                defaults={
+                    "record": record,
+                    "max_end": datetime.fromisoformat(str(record["max_end"])),
+                },
+            )
+    return final
+
+
+def _ids(lines: list[str]) -> list[str]:
+    ids = []
+    for line in lines:
+        try:
+            ids.append(str(json.loads(line)["id"]))
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue
+    return ids
+
+
+def close_overdue_calls(data: OperatorData, now: datetime, grace_seconds: int = 60) -> int:
+    """Calls past their maximum length with no end reported: close them at ``max_end``."""
+    overdue = list(OpenCall.objects.filter(max_end__lt=now - timedelta(seconds=grace_seconds)))
+    lines = []
+    for call in overdue:
+        record = dict(call.record)
+        record.pop("max_end", None)
+        record.update(end=call.record["max_end"], disposition="answered")
+        lines.append(json.dumps(record))
+    with transaction.atomic():
+        result = import_cdr_lines("open calls", lines, data) if lines else None
+        OpenCall.objects.filter(pk__in=[c.pk for c in overdue]).delete()
+    return result.imported if result else 0
 
 
 def _import_line_by_line(
@@ -101,6 +159,7 @@ def follow_spool(
     """Ingest every ``interval`` seconds until ``stop()`` (CDRs reach the console within ~1 s)."""
     while not stop():
         done = ingest_spool(directory, data())
+        close_overdue_calls(data(), datetime.now(UTC))
         if report is not None and done.imported:
             report(done)
         time.sleep(interval)

@@ -91,3 +91,23 @@ class SpoolOffset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path} @ {self.offset}"
+
+
+class OpenCall(models.Model):
+    """An answered call whose end has not been reported yet (from the SIP side's journal).
+
+    If no end comes by ``max_end`` (the maximum call length) plus a grace period, the
+    ingest closes it there: the dialog module ended it, or its node died.
+    """
+
+    cdr_id = models.CharField(_("CDR id"), max_length=64, unique=True)
+    record = models.JSONField(_("answered record"))
+    max_end = models.DateTimeField(_("latest possible end"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("call in progress")
+        verbose_name_plural = _("calls in progress")
+
+    def __str__(self) -> str:
+        return self.cdr_id

@@ -162,18 +162,30 @@ def cdr_import(settings: Settings, file: Path, as_json: bool) -> None:
 
 @cdr.command("ingest")
 @click.option("--follow", is_flag=True, help="Keep ingesting every half second (Ctrl-C stops).")
+@click.option(
+    "--grace",
+    default=60,
+    show_default=True,
+    help="Seconds past its maximum length before an answered call with no end is closed.",
+)
 @click.pass_obj
-def cdr_ingest(settings: Settings, follow: bool) -> None:
+def cdr_ingest(settings: Settings, follow: bool, grace: int) -> None:
     """Ingest the SIP side's CDR spool (DENWA_HOME/spool) into the CDR table."""
     setup_django()
+    from datetime import UTC, datetime
+
     from django.conf import settings as django_settings
 
-    from denwa.calls.ingest import follow_spool, ingest_spool
+    from denwa.calls.ingest import close_overdue_calls, follow_spool, ingest_spool
 
     spool = Path(django_settings.DENWA_HOME) / "spool"
     if not follow:
         done = ingest_spool(spool, settings.data)
-        click.echo(f"{done.files} spool files: {done.imported} CDRs imported, {done.skipped} known")
+        closed = close_overdue_calls(settings.data, datetime.now(UTC), grace)
+        click.echo(
+            f"{done.files} spool files: {done.imported} CDRs imported, {done.skipped} known,"
+            f" {closed} overdue calls closed at their maximum length"
+        )
         return
     click.echo(f"ingesting {spool} (Ctrl-C stops)", err=True)
     try:

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from denwa.billing.adjustments import record_adjustment
 from denwa.billing.models import Adjustment, MonthClose, Statement, StatementLine, StatementTax
-from denwa.calls.models import Cdr, SpoolOffset
+from denwa.calls.models import Cdr, OpenCall, SpoolOffset
 from denwa.console import forms
 from denwa.console.operator_data import operator_data
 from denwa.core.errors import DenwaError
@@ -746,6 +746,15 @@ class CdrAdmin(ReadOnlyAdmin):
     # Millions of rows: no full count, and the month filter instead of a date hierarchy.
     show_full_result_count = False
     list_per_page = 100
+
+
+@admin.register(OpenCall)
+class OpenCallAdmin(ReadOnlyAdmin):
+    """Answered calls whose end has not been reported yet."""
+
+    list_display = ["cdr_id", "max_end", "created_at"]
+    search_fields = ["=cdr_id"]
+    ordering = ["max_end"]
 
 
 @admin.register(SpoolOffset)

@@ -212,11 +212,28 @@ class Router:
         now = self.clock()
         if event == "dialog:start":
             sip.set_dialog_var("answer", f"{now:.3f}")
+            self._journal_answer(sip, now)
         elif event == "dialog:end":
             self._write_cdr(sip, "answered", ended=now)
         elif event == "dialog:failed":
             code = _int(sip.dialog_var("final_code")) or sip.final_reply_code()
             self._write_cdr(sip, FAILURE_DISPOSITIONS.get(code, "failed"), code, ended=now)
+
+    def _journal_answer(self, sip: SipMessage, answered: float) -> None:
+        """Note the answered call now, so a call whose end never comes is still billed."""
+        started = _float(sip.dialog_var("start")) or answered
+        self.spool.append(
+            {
+                "id": sip.dialog_var("cdr_id") or sip.call_id(),
+                "caller": sip.dialog_var("caller") or sip.from_user(),
+                "callee": sip.dialog_var("callee") or sip.ruri_user(),
+                "start": iso(started),
+                "answer": iso(answered),
+                "end": None,
+                "disposition": "in_progress",
+                "max_end": iso(answered + self.config.max_call_seconds),
+            }
+        )
 
     def _write_cdr(
         self, sip: SipMessage, disposition: str, sip_code: int | None = None, *, ended: float
