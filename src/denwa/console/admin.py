@@ -71,6 +71,33 @@ def actor_of(request: HttpRequest) -> str:
     return f"console:{request.user.get_username()}"
 
 
+def service_action(
+    name: str,
+    title: Any,
+    form_class: type[Form],
+    perform: Performer,
+    form_kwargs: Callable[[], dict[str, Any]] | None = None,
+) -> Callable[[ModelAdminBase, HttpRequest, QuerySet[Any]], TemplateResponse | None]:
+    """An admin action that asks ``form_class`` and calls a service for each selected object."""
+
+    def action(
+        model_admin: ModelAdminBase, request: HttpRequest, queryset: QuerySet[Any]
+    ) -> TemplateResponse | None:
+        return run_action(
+            model_admin,
+            request,
+            queryset,
+            name=name,
+            title=title,
+            form_class=form_class,
+            perform=perform,
+            form_kwargs=form_kwargs() if form_kwargs else None,
+        )
+
+    action.__name__ = name
+    return admin.action(description=title, permissions=["operate"])(action)
+
+
 def run_action(
     model_admin: ModelAdminBase,
     request: HttpRequest,
@@ -385,151 +412,86 @@ class ContractAdmin(NoDeleteAdmin):
 
     # The actions: each goes through a service; none sets a field itself.
 
-    @admin.action(description=_("Approve a suspension (一時停止)"), permissions=["operate"])
-    def approve_suspension(
-        self, request: HttpRequest, queryset: QuerySet[Contract]
-    ) -> TemplateResponse | None:
-        rules = operator_data().rules
-
-        def perform(contract: Contract, data: dict[str, Any], actor: str) -> object:
-            return subscribers.suspend(
-                contract.number, data["first_day"], data["last_day"], data["reason"], actor, rules
-            )
-
-        return run_action(
-            self,
-            request,
-            queryset,
-            name="approve_suspension",
-            title=_("Approve a suspension (一時停止)"),
-            form_class=forms.SuspensionForm,
-            perform=perform,
-            form_kwargs={"max_months": rules.max_suspension_months},
-        )
-
-    @admin.action(description=_("Resume service"), permissions=["operate"])
-    def resume_service(
-        self, request: HttpRequest, queryset: QuerySet[Contract]
-    ) -> TemplateResponse | None:
-        def perform(contract: Contract, data: dict[str, Any], actor: str) -> object:
-            note = {"reason": data["reason"]} if data["reason"] else {}
-            return subscribers.resume(contract.number, data["on"], actor, **note)
-
-        return run_action(
-            self,
-            request,
-            queryset,
-            name="resume_service",
-            title=_("Resume service"),
-            form_class=forms.ResumeForm,
-            perform=perform,
-        )
-
-    @admin.action(description=_("Stop service (提供停止)"), permissions=["operate"])
-    def stop_service(
-        self, request: HttpRequest, queryset: QuerySet[Contract]
-    ) -> TemplateResponse | None:
-        def perform(contract: Contract, data: dict[str, Any], actor: str) -> object:
-            return subscribers.stop(contract.number, data["on"], data["reason"], actor)
-
-        return run_action(
-            self,
-            request,
-            queryset,
-            name="stop_service",
-            title=_("Stop service (提供停止)"),
-            form_class=forms.StopForm,
-            perform=perform,
-        )
-
-    @admin.action(description=_("Terminate the contract (契約解除)"), permissions=["operate"])
-    def terminate_contract(
-        self, request: HttpRequest, queryset: QuerySet[Contract]
-    ) -> TemplateResponse | None:
-        def perform(contract: Contract, data: dict[str, Any], actor: str) -> object:
-            return subscribers.terminate(
-                contract.number,
-                data["on"],
-                actor,
-                reason=data["reason"],
-                waive_early=data["waive_early"],
-            )
-
-        return run_action(
-            self,
-            request,
-            queryset,
-            name="terminate_contract",
-            title=_("Terminate the contract (契約解除)"),
-            form_class=forms.TerminationForm,
-            perform=perform,
-        )
-
-    @admin.action(description=_("Assign a TA"), permissions=["operate"])
-    def assign_ta(
-        self, request: HttpRequest, queryset: QuerySet[Contract]
-    ) -> TemplateResponse | None:
-        def perform(contract: Contract, data: dict[str, Any], actor: str) -> object:
-            return subscribers.assign_ta(contract.number, data["serial"], data["on"], actor)
-
-        return run_action(
-            self,
-            request,
-            queryset,
-            name="assign_ta",
-            title=_("Assign a TA"),
-            form_class=forms.AssignTaForm,
-            perform=perform,
-        )
-
-    @admin.action(description=_("Record an adjustment"), permissions=["operate"])
-    def record_adjustment(
-        self, request: HttpRequest, queryset: QuerySet[Contract]
-    ) -> TemplateResponse | None:
-        def perform(contract: Contract, data: dict[str, Any], actor: str) -> object:
-            return record_adjustment(
-                contract.number,
-                data["amount_yen"],
-                data["reason"],
-                data["effective"],
-                actor,
-                tax_exempt=data["tax_exempt"],
-            )
-
-        return run_action(
-            self,
-            request,
-            queryset,
-            name="record_adjustment",
-            title=_("Record an adjustment"),
-            form_class=forms.AdjustmentForm,
-            perform=perform,
-        )
-
-    @admin.action(description=_("Record a personal-data provision"), permissions=["operate"])
-    def record_provision(
-        self, request: HttpRequest, queryset: QuerySet[Contract]
-    ) -> TemplateResponse | None:
-        def perform(contract: Contract, data: dict[str, Any], actor: str) -> object:
-            return support.record_provision(
-                contract.number,
-                data["recipient"],
-                data["items"],
-                data["purpose"],
-                data["provided_at"],
-                actor,
-                recipient_detail=data["recipient_detail"],
-            )
-
-        return run_action(
-            self,
-            request,
-            queryset,
-            name="record_provision",
-            title=_("Record a personal-data provision"),
-            form_class=forms.ProvisionForm,
-            perform=perform,
-        )
+    approve_suspension = service_action(
+        "approve_suspension",
+        _("Approve a suspension (一時停止)"),
+        forms.SuspensionForm,
+        lambda contract, data, actor: subscribers.suspend(
+            contract.number,
+            data["first_day"],
+            data["last_day"],
+            data["reason"],
+            actor,
+            operator_data().rules,
+        ),
+        form_kwargs=lambda: {"max_months": operator_data().rules.max_suspension_months},
+    )
+    resume_service = service_action(
+        "resume_service",
+        _("Resume service"),
+        forms.ResumeForm,
+        lambda contract, data, actor: subscribers.resume(
+            contract.number,
+            data["on"],
+            actor,
+            **({"reason": data["reason"]} if data["reason"] else {}),
+        ),
+    )
+    stop_service = service_action(
+        "stop_service",
+        _("Stop service (提供停止)"),
+        forms.StopForm,
+        lambda contract, data, actor: subscribers.stop(
+            contract.number, data["on"], data["reason"], actor
+        ),
+    )
+    terminate_contract = service_action(
+        "terminate_contract",
+        _("Terminate the contract (契約解除)"),
+        forms.TerminationForm,
+        lambda contract, data, actor: subscribers.terminate(
+            contract.number,
+            data["on"],
+            actor,
+            reason=data["reason"],
+            waive_early=data["waive_early"],
+        ),
+    )
+    assign_ta = service_action(
+        "assign_ta",
+        _("Assign a TA"),
+        forms.AssignTaForm,
+        lambda contract, data, actor: subscribers.assign_ta(
+            contract.number, data["serial"], data["on"], actor
+        ),
+    )
+    record_adjustment = service_action(
+        "record_adjustment",
+        _("Record an adjustment"),
+        forms.AdjustmentForm,
+        lambda contract, data, actor: record_adjustment(
+            contract.number,
+            data["amount_yen"],
+            data["reason"],
+            data["effective"],
+            actor,
+            tax_exempt=data["tax_exempt"],
+        ),
+    )
+    record_provision = service_action(
+        "record_provision",
+        _("Record a personal-data provision"),
+        forms.ProvisionForm,
+        lambda contract, data, actor: support.record_provision(
+            contract.number,
+            data["recipient"],
+            data["items"],
+            data["purpose"],
+            data["provided_at"],
+            actor,
+            recipient_detail=data["recipient_detail"],
+        ),
+    )
 
 
 @admin.register(ContractEvent)
@@ -882,20 +844,12 @@ class InquiryAdmin(NoDeleteAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # subscribers ask through the portal
 
-    @admin.action(description=_("Reply"), permissions=["operate"])
-    def reply(self, request: HttpRequest, queryset: QuerySet[Inquiry]) -> TemplateResponse | None:
-        def perform(inquiry: Inquiry, data: dict[str, Any], actor: str) -> object:
-            return support.reply_to_inquiry(inquiry, data["body"], actor)
-
-        return run_action(
-            self,
-            request,
-            queryset,
-            name="reply",
-            title=_("Reply"),
-            form_class=forms.ReplyForm,
-            perform=perform,
-        )
+    reply = service_action(
+        "reply",
+        _("Reply"),
+        forms.ReplyForm,
+        lambda inquiry, data, actor: support.reply_to_inquiry(inquiry, data["body"], actor),
+    )
 
 
 @admin.register(InquiryReply)
