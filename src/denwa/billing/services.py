@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Model, Q
 from django.utils import timezone
 
 from denwa.billing.errors import EarlierMonthOpen, MonthNotOver, NoStatement
@@ -28,10 +28,11 @@ from denwa.billing.models import Adjustment, MonthClose, Statement, StatementLin
 from denwa.calls.models import Cdr
 from denwa.core.billing.statement import Adjustment as AdjustmentItem
 from denwa.core.billing.statement import CallTotal, StatementDraft, draft_statement
-from denwa.core.contracts.charges import monthly_charges
+from denwa.core.contracts.charges import ContractTerms, monthly_charges
 from denwa.core.numbering.classes import CallClass
 from denwa.core.operator_data.bundle import OperatorData
 from denwa.core.rating.tariffs import TaxCategory
+from denwa.core.rating.tax import ChargeLine
 from denwa.core.timeutil import TOKYO, Month
 from denwa.operator_files.services import record_versions
 from denwa.subscribers.models import Contract, ContractEvent, Rental
@@ -76,9 +77,8 @@ def close_month(
         closed_at = timezone.now()
         store_statements(month, drafts, closed_at)
         _unbilled_calls(month, max_cdr).update(billed_month=str(month))
-        Adjustment.objects.filter(
-            pk__in=[a for items in adjustments.values() for a, _ in items]
-        ).update(billed_month=str(month))
+        for chunk in _chunks([a for items in adjustments.values() for a, _ in items]):
+            Adjustment.objects.filter(pk__in=chunk).update(billed_month=str(month))
         total = sum(d.totals.total_yen for d in drafts.values())
         late = sum(t.count for totals in calls.values() for t in totals if t.late_from is not None)
         seconds = time.monotonic() - started
@@ -107,7 +107,8 @@ def rerate_unbilled_calls(month: Month, max_cdr: int, data: OperatorData) -> int
     """Price every unbilled answered call up to ``month`` again, in one UPDATE.
 
     Each call keeps the tariff row (class or destination prefix) it was rated
-    by; the version in force on its answer time gives unit and price.
+    by; the version in force on its answer time gives unit and price.  Only the
+    calls whose price changes are written; returns how many.
     """
     rows = []
     for versions in (*data.tariffs.by_class.values(), *data.tariffs.international.values()):
@@ -136,13 +137,18 @@ def rerate_unbilled_calls(month: Month, max_cdr: int, data: OperatorData) -> int
             "INSERT INTO denwa_rerate_tariff VALUES (%s, %s, %s, %s, %s)",
             [(k, _db_time(f), _db_time(t), u, y) for k, f, t, u, y in rows],
         )
+        # An index, so each call finds its tariff rows without scanning them all.
+        cursor.execute("CREATE INDEX denwa_rerate_tariff_key ON denwa_rerate_tariff (tkey)")
+        # Only calls whose price changes are written: the others already hold these values.
+        differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+        units = "((calls_cdr.billed_seconds + t.unit - 1) / t.unit)"
         cursor.execute(
-            """
+            f"""
             UPDATE calls_cdr SET
                 unit_seconds = t.unit,
                 yen_per_unit = t.yen,
-                units = (calls_cdr.billed_seconds + t.unit - 1) / t.unit,
-                charge_yen = ((calls_cdr.billed_seconds + t.unit - 1) / t.unit) * t.yen
+                units = {units},
+                charge_yen = {units} * t.yen
             FROM denwa_rerate_tariff t
             WHERE calls_cdr.tariff_key = t.tkey
               AND calls_cdr.answered_at >= t.valid_from
@@ -151,6 +157,10 @@ def rerate_unbilled_calls(month: Month, max_cdr: int, data: OperatorData) -> int
               AND calls_cdr.billing_month <= %s
               AND calls_cdr.direction = 'out'
               AND calls_cdr.id <= %s
+              AND (calls_cdr.unit_seconds {differs} t.unit
+                   OR calls_cdr.yen_per_unit {differs} t.yen
+                   OR calls_cdr.units {differs} {units}
+                   OR calls_cdr.charge_yen {differs} {units} * t.yen)
             """,
             [str(month), max_cdr],
         )
@@ -176,21 +186,30 @@ def call_totals(month: Month, max_cdr: int, data: OperatorData) -> dict[int, lis
     """
     params: list[Any] = [_db_time(_tokyo_midnight(b)) for b in reversed(boundaries)]
     totals: dict[int, list[CallTotal]] = defaultdict(list)
+    dates: dict[tuple[str, int], tuple[date, Month | None]] = {}  # few distinct: computed once
+    classes: dict[str, CallClass] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, str(month), max_cdr])
         for contract_id, klass, billing_month, period, count, seconds, amount in cursor.fetchall():
-            call_month = Month.parse(billing_month)
-            tax_date = call_month.first_day
-            if period >= 0:
-                tax_date = max(tax_date, boundaries[period])
+            dated = dates.get((billing_month, period))
+            if dated is None:
+                call_month = Month.parse(billing_month)
+                tax_date = call_month.first_day
+                if period >= 0:
+                    tax_date = max(tax_date, boundaries[period])
+                dated = (tax_date, call_month if call_month < month else None)
+                dates[billing_month, period] = dated
+            call_class = classes.get(klass)
+            if call_class is None:
+                call_class = classes[klass] = CallClass(klass)
             totals[contract_id].append(
                 CallTotal(
-                    call_class=CallClass(klass),
-                    tax_date=tax_date,
+                    call_class=call_class,
+                    tax_date=dated[0],
                     count=int(count),
                     seconds=int(seconds or 0),
                     amount_yen=int(amount or 0),
-                    late_from=call_month if call_month < month else None,
+                    late_from=dated[1],
                 )
             )
     return totals
@@ -226,78 +245,152 @@ def draft_statements(
     in_month = Q(start_date__lte=month.last_day) & (
         Q(end_date__isnull=True) | Q(end_date__gte=month.first_day)
     )
-    pending = set(calls) | set(adjustments)
-    contracts = list(
-        Contract.objects.filter(in_month | Q(pk__in=pending)).exclude(start_date__isnull=True)
+    started = Contract.objects.exclude(start_date__isnull=True).only(
+        "id", "early_charge_waived", "waiver_reason"
     )
-    ids = [c.pk for c in contracts]
+    current = started.filter(in_month)
+    contracts = {contract.pk: contract for contract in current}
+    others = sorted((set(calls) | set(adjustments)) - contracts.keys())
+    for chunk in _chunks(others):
+        contracts.update((contract.pk, contract) for contract in started.filter(pk__in=chunk))
+    # Events and rentals of the contracts in service by a subquery; of the others by their ids.
+    event_sets = [ContractEvent.objects.filter(contract__in=current.values("pk"))]
+    rental_sets = [Rental.objects.filter(contract__in=current.values("pk"))]
+    for chunk in _chunks(others):
+        event_sets.append(ContractEvent.objects.filter(contract_id__in=chunk))
+        rental_sets.append(Rental.objects.filter(contract_id__in=chunk))
     events: dict[int, list[ContractEvent]] = defaultdict(list)
-    for event in ContractEvent.objects.filter(contract_id__in=ids).order_by("effective", "id"):
-        events[event.contract_id].append(event)
+    for event_set in event_sets:
+        for event in event_set.only("contract_id", "to_state", "effective").order_by(
+            "effective", "id"
+        ):
+            events[event.contract_id].append(event)
     rentals: dict[int, list[Rental]] = defaultdict(list)
-    for rental in Rental.objects.filter(contract_id__in=ids).order_by("first_day"):
-        rentals[rental.contract_id].append(rental)
+    for rental_set in rental_sets:
+        for rental in rental_set.only(
+            "contract_id", "first_day", "last_day", "collected", "collection_fee_yen"
+        ).order_by("first_day", "id"):
+            rentals[rental.contract_id].append(rental)
+    fixed_by_terms: dict[ContractTerms, list[ChargeLine]] = {}
     drafts = {}
-    for contract in contracts:
-        terms = terms_for(contract, events[contract.pk], rentals[contract.pk], data)
-        fixed = monthly_charges(terms, month, data.fees, data.rules)
+    for pk in sorted(contracts):
+        terms = terms_for(contracts[pk], events[pk], rentals[pk], data)
+        fixed = fixed_by_terms.get(terms)
+        if fixed is None:  # the core is pure: contracts with the same terms share their charges
+            fixed = monthly_charges(terms, month, data.fees, data.rules)
+            fixed_by_terms[terms] = fixed
         draft = draft_statement(
             month,
             fixed,
-            calls.get(contract.pk, ()),
-            [item for _, item in adjustments.get(contract.pk, ())],
+            calls.get(pk, ()),
+            [item for _, item in adjustments.get(pk, ())],
             data.taxes,
         )
         if draft.lines:
-            drafts[contract.pk] = draft
+            drafts[pk] = draft
     return drafts
 
 
 def store_statements(month: Month, drafts: dict[int, StatementDraft], closed_at: datetime) -> None:
-    """Write statements, their lines and their tax in bulk."""
-    statements = Statement.objects.bulk_create(
+    """Write statements, their lines and their tax in bulk (plain multi-row inserts).
+
+    The values are those ``bulk_create`` would write: the close time and tax rates
+    go through their model fields' database preparation.
+    """
+    closed = Statement._meta.get_field("closed_at").get_db_prep_save(closed_at, connection)
+    _insert(
+        Statement,
+        ("contract_id", "month", "subtotal_yen", "tax_yen", "total_yen", "closed_at"),
         [
-            Statement(
-                contract_id=contract_id,
-                month=str(month),
-                subtotal_yen=draft.totals.subtotal_yen,
-                tax_yen=draft.totals.tax_yen,
-                total_yen=draft.totals.total_yen,
-                closed_at=closed_at,
+            (
+                contract_id,
+                str(month),
+                draft.totals.subtotal_yen,
+                draft.totals.tax_yen,
+                draft.totals.total_yen,
+                closed,
             )
             for contract_id, draft in drafts.items()
         ],
-        batch_size=5000,
     )
-    lines: list[StatementLine] = []
-    taxes: list[StatementTax] = []
-    for statement, draft in zip(statements, drafts.values(), strict=True):
+    statement_ids = dict(
+        Statement.objects.filter(month=str(month)).values_list("contract_id", "id")
+    )
+    rate_field = StatementTax._meta.get_field("rate")
+    rates: dict[Decimal | None, Any] = {}
+    lines: list[tuple[Any, ...]] = []
+    taxes: list[tuple[Any, ...]] = []
+    for contract_id, draft in drafts.items():
+        statement_id = statement_ids[contract_id]
         for position, line in enumerate(draft.lines, start=1):
             lines.append(
-                StatementLine(
-                    statement=statement,
-                    position=position,
-                    code=line.code,
-                    description=line.description,
-                    amount_yen=line.amount_yen,
-                    tax_category=line.tax_category.value,
-                    quantity=line.quantity,
-                    call_class=line.call_class,
-                    call_seconds=line.seconds,
+                (
+                    statement_id,
+                    position,
+                    line.code,
+                    line.description,
+                    line.amount_yen,
+                    line.tax_category.value,
+                    line.quantity,
+                    line.call_class,
+                    line.seconds,
                 )
             )
         for group in draft.totals.groups:
+            if group.rate not in rates:
+                rates[group.rate] = rate_field.get_db_prep_save(group.rate, connection)
             taxes.append(
-                StatementTax(
-                    statement=statement,
-                    tax_category=group.tax_category.value,
-                    rate=group.rate,
-                    subtotal_yen=group.subtotal_yen,
-                    tax_yen=group.tax_yen,
+                (
+                    statement_id,
+                    group.tax_category.value,
+                    rates[group.rate],
+                    group.subtotal_yen,
+                    group.tax_yen,
                 )
             )
-    StatementLine.objects.bulk_create(lines, batch_size=5000)
-    StatementTax.objects.bulk_create(taxes, batch_size=5000)
+    _insert(
+        StatementLine,
+        (
+            "statement_id",
+            "position",
+            "code",
+            "description",
+            "amount_yen",
+            "tax_category",
+            "quantity",
+            "call_class",
+            "call_seconds",
+        ),
+        lines,
+    )
+    _insert(
+        StatementTax, ("statement_id", "tax_category", "rate", "subtotal_yen", "tax_yen"), taxes
+    )
+
+
+def _insert(model: type[Model], fields: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` (values already prepared for the database) into ``model``'s table."""
+    quote = connection.ops.quote_name
+    column_of = {f.attname: str(f.column) for f in model._meta.concrete_fields}
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(column_of[name]) for name in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":  # one prepared statement, run per row in C
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {one}", rows)
+            return
+        size = 1000  # PostgreSQL: multi-row VALUES, well under its 65535 parameters
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}",
+                [value for row in batch for value in row],
+            )
+
+
+def _chunks(ids: Sequence[int], size: int = 900) -> list[Sequence[int]]:
+    """``ids`` in slices small enough for any database's parameter limit."""
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 @dataclass(frozen=True)
