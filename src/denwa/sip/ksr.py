@@ -13,16 +13,30 @@ AUTH_CHECK_USER = 1  # auth check: the digest user must be the From user
 
 
 class KsrMessage:
-    """The current request, seen through KSR (one instance per request)."""
+    """The current request, seen through KSR (one instance per request).
+
+    The method and the From user cannot change while a request is routed: they are
+    read from Kamailio once per instance (the routing steps ask for them repeatedly).
+    """
+
+    __slots__ = ("_from_user", "_method")
+
+    def __init__(self) -> None:
+        self._method: str | None = None
+        self._from_user: str | None = None
 
     def method(self) -> str:
-        return str(KSR.pv.get("$rm") or "")
+        if self._method is None:
+            self._method = str(KSR.pv.get("$rm") or "")
+        return self._method
 
     def ruri_user(self) -> str:
         return str(KSR.pv.get("$rU") or "")
 
     def from_user(self) -> str:
-        return str(KSR.pv.get("$fU") or "")
+        if self._from_user is None:
+            self._from_user = str(KSR.pv.get("$fU") or "")
+        return self._from_user
 
     def asserted_user(self) -> str | None:
         value = KSR.pv.get("$ai")

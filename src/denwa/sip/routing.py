@@ -41,10 +41,10 @@ class Router:
     snapshots: SnapshotWatcher
     spool: CdrSpool
     clock: Callable[[], float] = field(default=time.time)
+    _steps: tuple[Callable[[SipMessage], bool], ...] = field(init=False, repr=False)
 
-    def request(self, sip: SipMessage) -> None:
-        """Route one SIP request."""
-        for step in (
+    def __post_init__(self) -> None:
+        self._steps = (
             self.reqinit,
             self.cancel,
             self.within_dialog,
@@ -52,7 +52,11 @@ class Router:
             self.register,
             self.invite,
             self.other_method,
-        ):
+        )
+
+    def request(self, sip: SipMessage) -> None:
+        """Route one SIP request."""
+        for step in self._steps:
             if step(sip) is DONE:
                 return
 
@@ -330,9 +334,19 @@ def _int(text: str | None) -> int:
         return 0
 
 
+_billing_minute: tuple[int, date] = (-1, date.min)
+
+
 def billing_date_of(moment: float) -> date:
-    """The Asia/Tokyo date of a Unix time (tariffs and tax go by it)."""
-    return billing_date(datetime.fromtimestamp(moment, tz=UTC))
+    """The Asia/Tokyo date of a Unix time (tariffs and tax go by it).
+
+    Cached per UTC minute (a date in any whole-minute offset changes only at a minute).
+    """
+    global _billing_minute
+    minute = int(moment // 60)
+    if _billing_minute[0] != minute:
+        _billing_minute = (minute, billing_date(datetime.fromtimestamp(minute * 60, tz=UTC)))
+    return _billing_minute[1]
 
 
 _PHRASES = {

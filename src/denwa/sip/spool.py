@@ -9,6 +9,7 @@ ingest reads the files from its stored offsets (see ``denwa.calls.ingest``).
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,11 +19,35 @@ from typing import Any
 SPOOL_SUFFIX = ".cdr.jsonl"
 
 
+_SECONDS: dict[int, str] = {}
+"""Recent whole seconds as ``YYYY-MM-DDTHH:MM:SS`` (UTC): formatting is on the call path."""
+
+
 def iso(moment: float | None) -> str | None:
-    """A Unix time as ISO 8601 with its UTC offset (the CDR file format)."""
+    """A Unix time as ISO 8601 with its UTC offset (the CDR file format).
+
+    The same text as ``datetime.fromtimestamp(moment, tz=UTC).isoformat(timespec=
+    "milliseconds")`` (microseconds rounded half-even, then truncated to milliseconds),
+    with the date and time of the whole second cached.
+    """
     if moment is None:
         return None
-    return datetime.fromtimestamp(moment, tz=UTC).isoformat(timespec="milliseconds")
+    fraction, whole = math.modf(moment)
+    second, micro = int(whole), round(fraction * 1e6)
+    if micro >= 1_000_000:
+        second, micro = second + 1, micro - 1_000_000
+    elif micro < 0:
+        second, micro = second - 1, micro + 1_000_000
+    prefix = _SECONDS.get(second)
+    if prefix is None:
+        if len(_SECONDS) >= 256:
+            _SECONDS.clear()
+        prefix = datetime.fromtimestamp(second, tz=UTC).isoformat(timespec="seconds")[:-6]
+        _SECONDS[second] = prefix
+    return f"{prefix}.{micro // 1000:03d}+00:00"
+
+
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 @dataclass
@@ -36,7 +61,7 @@ class CdrSpool:
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one CDR to the spool: one write of one line; ``OSError`` if it cannot."""
-        line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+        line = (_ENCODE(record) + "\n").encode()
         fd = self._descriptor()
         written = os.write(fd, line)
         if written != len(line):
