@@ -65,7 +65,6 @@ CDR_COLUMNS = (
     "charge_yen",
     "tax_exempt",
     "billing_month",
-    "billed_month",
     "imported_at",
 )
 
@@ -746,7 +745,7 @@ class CdrGenerator:
         return f"{prefix}{minute:02d}:{second:02d}{self.tz_suffix}"
 
     def rows(
-        self, month: Month, count: int, id_prefix: str, billed_month: str, imported_at: str
+        self, month: Month, count: int, id_prefix: str, imported_at: str
     ) -> Iterator[tuple[Any, ...]]:
         """``count`` attempts answered (or started) in ``month``, made in batches of 20 000.
 
@@ -757,7 +756,7 @@ class CdrGenerator:
         slots, cum = self._slots(month)
         if not slots:
             return
-        tail = (str(month), billed_month, imported_at)
+        tail = (str(month), imported_at)
         done = 0
         while done < count:
             n = min(20_000, count - done)
@@ -941,16 +940,14 @@ def generate(
         billed = round(cdrs * billed_share)
         imported = writer.stamp(month.end() + timedelta(minutes=5))
         imported_prev = writer.stamp(prev.end() + timedelta(minutes=5))
-        writer.rows(
-            "calls_cdr", CDR_COLUMNS, gen.rows(prev, billed, f"{prev}-b", str(prev), imported_prev)
-        )
+        writer.rows("calls_cdr", CDR_COLUMNS, gen.rows(prev, billed, f"{prev}-b", imported_prev))
         gen.stats.billed_before = gen.stats.total
-        writer.rows("calls_cdr", CDR_COLUMNS, gen.rows(prev, late, f"{prev}-l", "", imported))
+        # The month before was closed after its billed calls: its watermark is their last id.
+        watermark = writer.execute("SELECT COALESCE(MAX(id), 0) FROM calls_cdr")[0][0]
+        writer.rows("calls_cdr", CDR_COLUMNS, gen.rows(prev, late, f"{prev}-l", imported))
         gen.stats.late = gen.stats.total - gen.stats.billed_before
         writer.rows(
-            "calls_cdr",
-            CDR_COLUMNS,
-            gen.rows(month, cdrs - late - billed, f"{month}-", "", imported),
+            "calls_cdr", CDR_COLUMNS, gen.rows(month, cdrs - late - billed, f"{month}-", imported)
         )
         progress(f"{gen.stats.total:,} CDRs in {time.monotonic() - started:.1f} s")
         if not sqlite:  # run the deferred foreign-key checks before building indexes
@@ -959,8 +956,19 @@ def generate(
             writer.execute(ddl)
         writer.execute(
             "INSERT INTO billing_monthclose (month, closed_at, closed_by, statements, total_yen,"
-            f" seconds_taken) VALUES ('{prev}', '{imported_prev}', 'bench', 0, 0, 0)"
+            f" seconds_taken, max_cdr_id) VALUES ('{prev}', '{imported_prev}', 'bench', 0, 0, 0,"
+            f" {watermark})"
         )
+        # The running call totals, as the CDR import would have kept them (not timed).
+        writer.execute(
+            "INSERT INTO calls_calltotal (contract_id, call_class, billing_month, billed_month,"
+            " calls, seconds, charge_yen)"
+            f" SELECT contract_id, call_class, billing_month, CASE WHEN id <= {watermark}"
+            f" THEN '{prev}' ELSE '' END AS billed, COUNT(*), SUM(billed_seconds), SUM(charge_yen)"
+            " FROM calls_cdr WHERE direction = 'out' AND answered_at IS NOT NULL"
+            " AND contract_id IS NOT NULL GROUP BY contract_id, call_class, billing_month, billed"
+        )
+        progress(f"running call totals in {time.monotonic() - started:.1f} s")
         if not sqlite:
             from django.core.management.color import no_style
 

@@ -44,7 +44,10 @@ EXPORTS: dict[str, tuple[str, tuple[tuple[str, str, bool], ...]]] = {
          ("billed_month", "VARCHAR", False)),
     ),
     "cdr": (
-        "calls_cdr",
+        # billed_month: '' for a call no closed month carries yet (exported before the close)
+        "(SELECT c.*, CASE WHEN EXISTS (SELECT 1 FROM billing_monthclose m"
+        " WHERE m.month >= c.billing_month AND m.max_cdr_id >= c.id)"
+        " THEN 'billed' ELSE '' END AS billed_month FROM calls_cdr c) cdr_billed",
         (("id", "BIGINT", False), ("contract_id", "BIGINT", True), ("direction", "VARCHAR", False),
          ("call_class", "VARCHAR", False), ("tariff_key", "VARCHAR", False),
          ("answered_at", "TIMESTAMP", True), ("billed_seconds", "BIGINT", False),

@@ -5,8 +5,12 @@ These run on SQLite and again on PostgreSQL (see scripts/test).
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -14,12 +18,14 @@ from django.test import Client
 from denwa.billing.adjustments import record_adjustment
 from denwa.billing.errors import EarlierMonthOpen, MonthNotOver, NoStatement
 from denwa.billing.models import ClosedStatementError, MonthClose, Statement, StatementLine
-from denwa.billing.services import close_month, show_statement
+from denwa.billing.services import carrying_month, close_month, show_statement
 from denwa.calls.errors import CdrFileError
-from denwa.calls.models import Cdr
+from denwa.calls.models import CallTotal, Cdr
 from denwa.calls.services import import_cdr_lines
 from denwa.core.errors import IllegalTransition
 from denwa.core.operator_data.bundle import OperatorData
+from denwa.core.operator_data.loader import default_data_dir, load_operator_data
+from denwa.core.rating.tax import TaxRate
 from denwa.core.timeutil import Month
 from denwa.subscribers.models import Contract, ContractEvent, IspAccount, TerminalAdapter
 from denwa.subscribers.services import (
@@ -191,7 +197,91 @@ def test_a_late_cdr_goes_on_the_next_open_month_and_the_closed_one_never_changes
     late = [line for line in september.lines if line["code"] == "late_calls:domestic_fixed"]
     assert [(line["amount_yen"], line["quantity"]) for line in late] == [(16, 1)]
     assert "2003-08" in late[0]["description"]
-    assert Cdr.objects.get(cdr_id="late1").billed_month == "2003-09"
+    carried = Cdr.objects.annotate(billed_on=carrying_month()).get(cdr_id="late1").billed_on
+    assert carried == "2003-09"
+
+
+def running_totals() -> set[tuple[int, str, str, str, int, int, int]]:
+    return set(
+        CallTotal.objects.filter(calls__gt=0).values_list(
+            "contract_id", "call_class", "billing_month", "billed_month", "calls", "seconds",
+            "charge_yen",
+        )
+    )  # fmt: skip
+
+
+def totals_of_the_calls(billed: dict[str, str]) -> set[tuple[int, str, str, str, int, int, int]]:
+    """The running totals recomputed from the CDRs; ``billed`` maps CDR ids to their close."""
+    sums: dict[tuple[int, str, str, str], list[int]] = {}
+    calls = Cdr.objects.filter(direction="out", answered_at__isnull=False, contract__isnull=False)
+    for row in calls:
+        key = (row.contract_id, row.call_class, row.billing_month, billed.get(row.cdr_id, ""))
+        total = sums.setdefault(key, [0, 0, 0])
+        total[0] += 1
+        total[1] += row.billed_seconds
+        total[2] += row.charge_yen
+    return {(*key, *values) for key, values in sums.items()}  # type: ignore[misc]
+
+
+def test_the_running_call_totals_always_equal_the_sum_of_the_calls(data: OperatorData) -> None:
+    subscribe(data, ALICE, date(2003, 7, 1))
+    subscribe(data, BOB, date(2003, 7, 1), account="KCT-2")
+    first = [
+        cdr("a1", ALICE, "0312345678", "00", 200),
+        cdr("a2", ALICE, "09012345678", "05", 61),
+        cdr("a3", ALICE, "0312345678", None, 0),
+        cdr("b1", BOB, "0312345678", "00", 30),
+        cdr("in1", "0312345678", ALICE, "00", 30),
+    ]
+    import_cdr_lines("first", first, data)
+    import_cdr_lines("again", [*first, cdr("a4", ALICE, "0312345678", "00", 500)], data)
+    assert running_totals() == totals_of_the_calls({})
+    close(data, "2003-07", "2003-08")
+    import_cdr_lines("late", [cdr("a5", ALICE, "0312345678", "00", 10, "2003-08-31")], data)
+    august = {"a1": "2003-08", "a2": "2003-08", "a4": "2003-08", "b1": "2003-08"}
+    assert running_totals() == totals_of_the_calls(august)
+    close(data, "2003-09")
+    assert running_totals() == totals_of_the_calls({**august, "a5": "2003-09"})
+
+
+def operator_data_with(tmp_path: Path, name: str, extra_line: str) -> OperatorData:
+    """The shipped data with one line added to one file (e.g. a corrected tariff)."""
+    directory = tmp_path / "data"
+    shutil.copytree(default_data_dir(), directory)
+    with (directory / name).open("a", encoding="utf-8") as file:
+        file.write(extra_line + "\n")
+    return load_operator_data(directory)
+
+
+def test_a_tariff_corrected_before_the_close_reprices_the_calls_and_their_totals(
+    data: OperatorData, tmp_path: Path
+) -> None:
+    subscribe(data, ALICE, date(2003, 7, 1))
+    import_cdr_lines("calls", [cdr("c1", ALICE, "0312345678", "00", 200)], data)  # 2 units x 8
+    corrected = operator_data_with(
+        tmp_path, "tariffs.csv", "domestic_fixed,To fixed lines in Japan,180,7,2003-08-01"
+    )
+    close(corrected, "2003-07", "2003-08")
+    assert Cdr.objects.get(cdr_id="c1").charge_yen == 14
+    view = show_statement(ALICE, Month(2003, 8))
+    assert view.calls["domestic_fixed"] == {"count": 1, "seconds": 200, "amount_yen": 14}
+    assert running_totals() == totals_of_the_calls({"c1": "2003-08"})
+
+
+def test_a_tax_rate_from_the_middle_of_a_month_splits_its_calls_by_answer_date(
+    data: OperatorData,
+) -> None:
+    subscribe(data, ALICE, date(2003, 7, 1))
+    mid_month = TaxRate(valid_from=date(2003, 8, 16), rate=Decimal("0.10"))
+    taxed = dataclasses.replace(
+        data, taxes=dataclasses.replace(data.taxes, rates=[*data.taxes.rates, mid_month])
+    )
+    before = cdr("t1", ALICE, "0312345678", "00", 100, "2003-08-15")
+    after = cdr("t2", ALICE, "0312345678", "00", 100, "2003-08-16")
+    import_cdr_lines("tax", [before, after], taxed)
+    close(taxed, "2003-07", "2003-08")
+    statement = show_statement(ALICE, Month(2003, 8))
+    assert set(statement.tax_yen) == {"0.05", "0.1"}
 
 
 def test_an_adjustment_after_the_close_goes_on_the_next_statement(data: OperatorData) -> None:

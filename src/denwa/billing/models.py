@@ -42,7 +42,14 @@ class _Immutable(models.Model):
 
 
 class MonthClose(models.Model):
-    """A closed month: closing it again changes nothing."""
+    """A closed month: closing it again changes nothing.
+
+    ``max_cdr_id`` is the close's watermark: the highest CDR id that existed when
+    the month closed (CDR ids only grow, and no CDR is inserted while a close runs).
+    The statements of month M carry the answered calls with ``id <= max_cdr_id(M)``
+    not carried by an earlier close: those of M, and the late ones of earlier months
+    with ids above the previous close's watermark.
+    """
 
     month = models.CharField(_("month"), max_length=7, unique=True)
     closed_at = models.DateTimeField(_("closed at"), auto_now_add=True)
@@ -50,6 +57,7 @@ class MonthClose(models.Model):
     statements = models.PositiveIntegerField(_("statements"))
     total_yen = models.BigIntegerField(_("total (yen)"))
     seconds_taken = models.FloatField(_("seconds taken"), default=0)
+    max_cdr_id = models.BigIntegerField(_("last CDR billed (id)"), default=0)
 
     class Meta:
         verbose_name = _("month close")

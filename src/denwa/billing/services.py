@@ -1,11 +1,17 @@
 """The monthly close (SPEC §4): set-based, all or nothing, never twice.
 
-Closing month M, in one transaction:
-1. re-rate the unbilled answered calls up to M from the tariffs in force (one UPDATE);
-2. total them per contract, class, month and tax period (one GROUP BY);
-3. compute each contract's fixed charges with the core, add call totals (late ones
+Closing month M, in one transaction that no CDR import can interleave with:
+1. take the watermark: the highest CDR id now (``MonthClose.max_cdr_id``).  The calls
+   M bills are the answered outbound ones up to it not billed by M-1: those of M, and
+   late ones of earlier months above M-1's watermark.  CDRs are never marked;
+2. re-rate those calls from the tariffs in force (only changed prices are written,
+   and the running call totals are corrected by the same differences);
+3. read the open running call totals up to M (``calls.CallTotal``, kept by the CDR
+   import): a few rows per contract instead of every call.  A month that a tax-rate
+   change splits is totalled from its calls instead;
+4. compute each contract's fixed charges with the core, add call totals (late ones
    from closed months as late lines) and adjustments, tax once per rate;
-4. store statements, lines and tax in bulk, and mark what they billed.
+5. store statements, lines and tax in bulk; stamp the totals and adjustments billed.
 A statement, once stored, never changes (see ``billing.models``).
 """
 
@@ -20,11 +26,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Model, Q
+from django.db.models import Case, Max, Model, OuterRef, Q, Subquery, When
 from django.utils import timezone
 
 from denwa.billing.errors import EarlierMonthOpen, MonthNotOver, NoStatement
 from denwa.billing.models import Adjustment, MonthClose, Statement, StatementLine, StatementTax
+from denwa.calls.models import CallTotal as RunningTotal
 from denwa.calls.models import Cdr
 from denwa.core.billing.statement import Adjustment as AdjustmentItem
 from denwa.core.billing.statement import CallTotal, StatementDraft, draft_statement
@@ -69,14 +76,17 @@ def close_month(
                 raise EarlierMonthOpen(str(month), f"nothing: {last_closed} is already closed")
             raise EarlierMonthOpen(str(month), str(Month.parse(last_closed).next()))
         record_versions(data, actor)
-        max_cdr = Cdr.objects.aggregate(top=Max("id"))["top"] or 0
-        rerate_unbilled_calls(month, max_cdr, data)
-        calls = call_totals(month, max_cdr, data)
+        _hold_call_imports()
+        calls_billed = BilledCalls.through(month)
+        rerate_unbilled_calls(calls_billed, data)
+        calls = call_totals(calls_billed, data)
         adjustments = unbilled_adjustments(month)
         drafts = draft_statements(month, data, calls, adjustments)
         closed_at = timezone.now()
         store_statements(month, drafts, closed_at)
-        _unbilled_calls(month, max_cdr).update(billed_month=str(month))
+        RunningTotal.objects.filter(billed_month="", billing_month__lte=str(month)).update(
+            billed_month=str(month)
+        )
         for chunk in _chunks([a for items in adjustments.values() for a, _ in items]):
             Adjustment.objects.filter(pk__in=chunk).update(billed_month=str(month))
         total = sum(d.totals.total_yen for d in drafts.values())
@@ -88,27 +98,74 @@ def close_month(
             statements=len(drafts),
             total_yen=total,
             seconds_taken=seconds,
+            max_cdr_id=calls_billed.watermark,
         )
     return CloseResult(month, False, len(drafts), total, late, seconds)
 
 
-def _unbilled_calls(month: Month, max_cdr: int) -> Any:
-    return Cdr.objects.filter(
-        billed_month="",
-        billing_month__lte=str(month),
-        direction=Cdr.Direction.OUT,
-        answered_at__isnull=False,
-        contract__isnull=False,
-        id__lte=max_cdr,
-    )
+def _hold_call_imports() -> None:
+    """Keep CDR imports out until the close commits, so no id below the watermark is missing.
+
+    On PostgreSQL an import may have taken a CDR id and not committed yet: the lock
+    waits for it and holds later ones back.  On SQLite the close's transaction
+    already holds the only write lock (``transaction_mode`` IMMEDIATE).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE calls_cdr, calls_calltotal IN SHARE ROW EXCLUSIVE MODE")
 
 
-def rerate_unbilled_calls(month: Month, max_cdr: int, data: OperatorData) -> int:
-    """Price every unbilled answered call up to ``month`` again, in one UPDATE.
+@dataclass(frozen=True)
+class BilledCalls:
+    """The answered outbound calls the close of ``month`` bills, as SQL over ``calls_cdr``.
+
+    ``watermark`` is the highest CDR id at the close, ``previous`` the watermark of
+    the month before (0 before the first close).
+    """
+
+    month: Month
+    watermark: int
+    previous: int
+
+    @classmethod
+    def through(cls, month: Month) -> BilledCalls:
+        """The calls the close of ``month`` bills, with the watermark taken now."""
+        top = Cdr.objects.aggregate(top=Max("id"))["top"] or 0
+        before = MonthClose.objects.filter(month=str(month.previous())).first()
+        return cls(month, top, before.max_cdr_id if before else 0)
+
+    def where(self, table: str = "calls_cdr") -> tuple[str, list[Any]]:
+        """The SQL condition on ``table``'s rows and its parameters."""
+        t = table
+        sql = (
+            f"{t}.direction = 'out' AND {t}.answered_at IS NOT NULL"
+            f" AND {t}.contract_id IS NOT NULL AND {t}.id <= %s"
+            f" AND ({t}.billing_month = %s OR ({t}.id > %s AND {t}.billing_month < %s))"
+        )
+        month = str(self.month)
+        return sql, [self.watermark, month, self.previous, month]
+
+
+def carrying_month() -> Case:
+    """SQL for a CDR row: the closed month whose statement carries the call (NULL if none).
+
+    The first closed month not before the call's month whose watermark covers it;
+    only answered outbound calls of a subscriber are carried by a statement.
+    """
+    closes = MonthClose.objects.filter(
+        month__gte=OuterRef("billing_month"), max_cdr_id__gte=OuterRef("pk")
+    ).order_by("month")
+    carried = Q(direction=Cdr.Direction.OUT, answered_at__isnull=False, contract__isnull=False)
+    return Case(When(carried, then=Subquery(closes.values("month")[:1])), default=None)
+
+
+def rerate_unbilled_calls(calls: BilledCalls, data: OperatorData) -> int:
+    """Price the calls the close bills again; returns how many prices changed.
 
     Each call keeps the tariff row (class or destination prefix) it was rated
-    by; the version in force on its answer time gives unit and price.  Only the
-    calls whose price changes are written; returns how many.
+    by; the version in force on its answer time gives unit and price.  The calls
+    whose price changes are collected first (one pass over the calls), then only
+    they are written, and their differences are added to the running totals.
     """
     rows = []
     for versions in (*data.tariffs.by_class.values(), *data.tariffs.international.values()):
@@ -124,12 +181,15 @@ def rerate_unbilled_calls(month: Month, max_cdr: int, data: OperatorData) -> int
                     tariff.yen_per_unit,
                 )
             )
+    postgres = connection.vendor == "postgresql"
+    billed, params = calls.where("c")
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS denwa_rerate_tariff")
+        cursor.execute("DROP TABLE IF EXISTS denwa_rerated")
         cursor.execute(
             "CREATE TEMP TABLE denwa_rerate_tariff (tkey varchar(32), valid_from timestamp"
             " with time zone, valid_to timestamp with time zone, unit integer, yen integer)"
-            if connection.vendor == "postgresql"
+            if postgres
             else "CREATE TEMP TABLE denwa_rerate_tariff (tkey text, valid_from text,"
             " valid_to text, unit integer, yen integer)"
         )
@@ -139,80 +199,137 @@ def rerate_unbilled_calls(month: Month, max_cdr: int, data: OperatorData) -> int
         )
         # An index, so each call finds its tariff rows without scanning them all.
         cursor.execute("CREATE INDEX denwa_rerate_tariff_key ON denwa_rerate_tariff (tkey)")
-        # Only calls whose price changes are written: the others already hold these values.
-        differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-        units = "((calls_cdr.billed_seconds + t.unit - 1) / t.unit)"
+        differs = "IS DISTINCT FROM" if postgres else "IS NOT"
+        units = "((c.billed_seconds + t.unit - 1) / t.unit)"
         cursor.execute(
             f"""
-            UPDATE calls_cdr SET
-                unit_seconds = t.unit,
-                yen_per_unit = t.yen,
-                units = {units},
-                charge_yen = {units} * t.yen
-            FROM denwa_rerate_tariff t
-            WHERE calls_cdr.tariff_key = t.tkey
-              AND calls_cdr.answered_at >= t.valid_from
-              AND calls_cdr.answered_at < t.valid_to
-              AND calls_cdr.billed_month = ''
-              AND calls_cdr.billing_month <= %s
-              AND calls_cdr.direction = 'out'
-              AND calls_cdr.id <= %s
-              AND (calls_cdr.unit_seconds {differs} t.unit
-                   OR calls_cdr.yen_per_unit {differs} t.yen
-                   OR calls_cdr.units {differs} {units}
-                   OR calls_cdr.charge_yen {differs} {units} * t.yen)
+            CREATE TEMP TABLE denwa_rerated AS
+            SELECT c.id, c.contract_id, c.call_class, c.billing_month,
+                   t.unit AS unit, t.yen AS yen, {units} AS units,
+                   {units} * t.yen AS charge, {units} * t.yen - c.charge_yen AS delta
+            FROM calls_cdr c JOIN denwa_rerate_tariff t
+              ON c.tariff_key = t.tkey
+             AND c.answered_at >= t.valid_from AND c.answered_at < t.valid_to
+            WHERE {billed}
+              AND (c.unit_seconds {differs} t.unit
+                   OR c.yen_per_unit {differs} t.yen
+                   OR c.units {differs} {units}
+                   OR c.charge_yen {differs} {units} * t.yen)
             """,
-            [str(month), max_cdr],
+            params,
         )
-        updated = cursor.rowcount
+        cursor.execute("SELECT COUNT(*) FROM denwa_rerated")
+        (changed,) = cursor.fetchone()
+        if changed:
+            cursor.execute(
+                """
+                UPDATE calls_cdr SET unit_seconds = r.unit, yen_per_unit = r.yen,
+                       units = r.units, charge_yen = r.charge
+                FROM denwa_rerated r WHERE calls_cdr.id = r.id
+                """
+            )
+            cursor.execute(
+                """
+                UPDATE calls_calltotal SET charge_yen = calls_calltotal.charge_yen + d.delta
+                FROM (SELECT contract_id, call_class, billing_month, SUM(delta) AS delta
+                      FROM denwa_rerated GROUP BY contract_id, call_class, billing_month) d
+                WHERE calls_calltotal.billed_month = ''
+                  AND calls_calltotal.contract_id = d.contract_id
+                  AND calls_calltotal.call_class = d.call_class
+                  AND calls_calltotal.billing_month = d.billing_month
+                """
+            )
         cursor.execute("DROP TABLE denwa_rerate_tariff")
-    return int(updated)
+        cursor.execute("DROP TABLE denwa_rerated")
+    return int(changed)
 
 
-def call_totals(month: Month, max_cdr: int, data: OperatorData) -> dict[int, list[CallTotal]]:
-    """Unbilled answered calls up to ``month``, totalled per contract, class, month, tax period."""
+def call_totals(calls: BilledCalls, data: OperatorData) -> dict[int, list[CallTotal]]:
+    """The calls the close bills, totalled per contract, class, month and tax period.
+
+    From the open running totals; a month that a tax-rate change splits (a rate
+    in force from a day other than the 1st) is totalled from its calls.
+    """
     boundaries = sorted(rate.valid_from for rate in data.taxes.rates)
+    month = calls.month
+    split = sorted(
+        {str(Month.of(b)) for b in boundaries if b.day != 1 and str(Month.of(b)) <= str(month)}
+    )
+    totals: dict[int, list[CallTotal]] = defaultdict(list)
+    made = _TotalMaker(month, boundaries)
+    open_totals = RunningTotal.objects.filter(billed_month="", billing_month__lte=str(month))
+    if split:
+        open_totals = open_totals.exclude(billing_month__in=split)
+    for contract_id, klass, billing_month, count, seconds, amount in open_totals.values_list(
+        "contract_id", "call_class", "billing_month", "calls", "seconds", "charge_yen"
+    ).iterator(chunk_size=10_000):
+        if count:
+            totals[contract_id].append(made(klass, billing_month, -2, count, seconds, amount))
+    if split:
+        _totals_from_calls(calls, split, boundaries, made, totals)
+    return totals
+
+
+class _TotalMaker:
+    """Core ``CallTotal`` values; each distinct (month, tax period) and class parsed once."""
+
+    def __init__(self, month: Month, boundaries: list[date]) -> None:
+        self.month = month
+        self.boundaries = boundaries
+        self.dates: dict[tuple[str, int], tuple[date, Month | None]] = {}
+        self.classes: dict[str, CallClass] = {}
+
+    def __call__(
+        self, klass: str, billing_month: str, period: int, count: int, seconds: Any, amount: Any
+    ) -> CallTotal:
+        """``period``: index of the tax rate in force, or -2 for the one on the month's 1st."""
+        dated = self.dates.get((billing_month, period))
+        if dated is None:
+            call_month = Month.parse(billing_month)
+            tax_date = call_month.first_day
+            if period >= 0:
+                tax_date = max(tax_date, self.boundaries[period])
+            dated = (tax_date, call_month if call_month < self.month else None)
+            self.dates[billing_month, period] = dated
+        call_class = self.classes.get(klass)
+        if call_class is None:
+            call_class = self.classes[klass] = CallClass(klass)
+        return CallTotal(
+            call_class=call_class,
+            tax_date=dated[0],
+            count=int(count),
+            seconds=int(seconds or 0),
+            amount_yen=int(amount or 0),
+            late_from=dated[1],
+        )
+
+
+def _totals_from_calls(
+    calls: BilledCalls,
+    months: list[str],
+    boundaries: list[date],
+    made: _TotalMaker,
+    totals: dict[int, list[CallTotal]],
+) -> None:
+    """Total the billed calls of ``months`` from the CDRs, split by the tax rate in force."""
     period_case = " ".join(
         f"WHEN answered_at >= %s THEN {index}" for index in reversed(range(len(boundaries)))
     )
+    billed, params = calls.where()
+    in_months = ", ".join(["%s"] * len(months))
     sql = f"""
         SELECT contract_id, call_class, billing_month,
                CASE {period_case} ELSE -1 END AS tax_period,
                COUNT(*), SUM(billed_seconds), SUM(charge_yen)
         FROM calls_cdr
-        WHERE billed_month = '' AND billing_month <= %s AND direction = 'out'
-          AND answered_at IS NOT NULL AND contract_id IS NOT NULL AND id <= %s
+        WHERE {billed} AND billing_month IN ({in_months})
         GROUP BY contract_id, call_class, billing_month, tax_period
     """
-    params: list[Any] = [_db_time(_tokyo_midnight(b)) for b in reversed(boundaries)]
-    totals: dict[int, list[CallTotal]] = defaultdict(list)
-    dates: dict[tuple[str, int], tuple[date, Month | None]] = {}  # few distinct: computed once
-    classes: dict[str, CallClass] = {}
+    cases: list[Any] = [_db_time(_tokyo_midnight(b)) for b in reversed(boundaries)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, str(month), max_cdr])
+        cursor.execute(sql, [*cases, *params, *months])
         for contract_id, klass, billing_month, period, count, seconds, amount in cursor.fetchall():
-            dated = dates.get((billing_month, period))
-            if dated is None:
-                call_month = Month.parse(billing_month)
-                tax_date = call_month.first_day
-                if period >= 0:
-                    tax_date = max(tax_date, boundaries[period])
-                dated = (tax_date, call_month if call_month < month else None)
-                dates[billing_month, period] = dated
-            call_class = classes.get(klass)
-            if call_class is None:
-                call_class = classes[klass] = CallClass(klass)
-            totals[contract_id].append(
-                CallTotal(
-                    call_class=call_class,
-                    tax_date=dated[0],
-                    count=int(count),
-                    seconds=int(seconds or 0),
-                    amount_yen=int(amount or 0),
-                    late_from=dated[1],
-                )
-            )
-    return totals
+            totals[contract_id].append(made(klass, billing_month, period, count, seconds, amount))
 
 
 def unbilled_adjustments(month: Month) -> dict[int, list[tuple[int, AdjustmentItem]]]:

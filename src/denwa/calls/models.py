@@ -28,8 +28,10 @@ class Cdr(models.Model):
 
     ``contract`` is our subscriber: the caller of an outbound call, the callee
     of an inbound one.  ``billing_month`` is the Asia/Tokyo month of the answer
-    time; ``billed_month`` is the closed month whose statement carries it (a
-    later month for a late record).
+    time.  Which closed month's statement carries a call follows from the close's
+    watermark (``billing.MonthClose.max_cdr_id``), not from a mark on the row: a
+    CDR is only ever inserted, never updated, so billing 10 M calls writes none of
+    them (see ``denwa.billing.services``).
     """
 
     class Direction(models.TextChoices):
@@ -63,7 +65,6 @@ class Cdr(models.Model):
     charge_yen = models.PositiveIntegerField(_("charge (yen, tax excl.)"), default=0)
     tax_exempt = models.BooleanField(_("tax exempt"), default=False)
     billing_month = models.CharField(_("month"), max_length=7, blank=True)
-    billed_month = models.CharField(_("billed on"), max_length=7, blank=True)
     imported_at = models.DateTimeField(_("imported"), auto_now_add=True)
 
     class Meta:
@@ -71,11 +72,47 @@ class Cdr(models.Model):
         verbose_name_plural = _("call records")
         indexes = [
             models.Index(fields=["contract", "billing_month"], name="cdr_contract_month"),
-            models.Index(fields=["billed_month", "billing_month"], name="cdr_billing"),
+            # The close finds a month's calls by month, late ones by id (the primary key).
+            models.Index(fields=["billing_month"], name="cdr_month"),
         ]
 
     def __str__(self) -> str:
         return f"{self.cdr_id} {self.caller}→{self.dialled}"
+
+
+class CallTotal(models.Model):
+    """Running totals of answered outbound calls per contract, class and month.
+
+    Kept by the CDR import in the transaction that stores the calls, and
+    corrected by the close's re-rating, so the close reads a few rows per
+    contract instead of summing every call.  ``billed_month`` is empty while the
+    totals are open; the close of month M stamps the open rows up to M with M,
+    and calls arriving later start a new open row (late lines).
+    """
+
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="+", verbose_name=_("phone contract")
+    )
+    call_class = models.CharField(_("class"), max_length=20, choices=CLASS_CHOICES, blank=True)
+    billing_month = models.CharField(_("month"), max_length=7)
+    billed_month = models.CharField(_("billed on"), max_length=7, blank=True)
+    calls = models.BigIntegerField(_("calls"), default=0)
+    seconds = models.BigIntegerField(_("billed seconds"), default=0)
+    charge_yen = models.BigIntegerField(_("charge (yen, tax excl.)"), default=0)
+
+    class Meta:
+        verbose_name = _("call total")
+        verbose_name_plural = _("call totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "call_class", "billing_month", "billed_month"],
+                name="call_total_key",
+            )
+        ]
+        indexes = [models.Index(fields=["billed_month", "billing_month"], name="call_total_open")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.call_class} {self.billing_month}"
 
 
 class SpoolOffset(models.Model):

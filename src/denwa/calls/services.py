@@ -8,13 +8,14 @@ are skipped, so a file can be imported again safely.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from denwa.calls.errors import CdrFileError
 from denwa.calls.models import Cdr, Disposition
@@ -71,8 +72,39 @@ def import_cdr_lines(source: str, lines: Iterable[str], data: OperatorData) -> I
         contracts = {c.number: c for c in Contract.objects.filter(number__in=numbers)}
         rows = [build_cdr(r, contracts, data) for r in new]
         Cdr.objects.bulk_create(rows, batch_size=2000)
+        add_to_running_totals(rows)
     unrated = tuple(row.cdr_id for row in rows if row.answered_at and not row.tariff_key)
     return ImportResult(len(records), len(rows), len(existing), unrated)
+
+
+def add_to_running_totals(rows: Iterable[Cdr]) -> None:
+    """Add new CDRs' answered outbound calls to the open running totals (``CallTotal``).
+
+    Must run in the transaction that stores the CDRs: the close reads these
+    totals instead of the calls.
+    """
+    sums: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        if row.direction == Cdr.Direction.OUT and row.answered_at and row.contract_id:
+            total = sums[row.contract_id, row.call_class, row.billing_month]
+            total[0] += 1
+            total[1] += row.billed_seconds
+            total[2] += row.charge_yen
+    if not sums:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            """
+            INSERT INTO calls_calltotal
+                (contract_id, call_class, billing_month, billed_month, calls, seconds, charge_yen)
+            VALUES (%s, %s, %s, '', %s, %s, %s)
+            ON CONFLICT (contract_id, call_class, billing_month, billed_month) DO UPDATE SET
+                calls = calls_calltotal.calls + excluded.calls,
+                seconds = calls_calltotal.seconds + excluded.seconds,
+                charge_yen = calls_calltotal.charge_yen + excluded.charge_yen
+            """,
+            [(*key, *values) for key, values in sorted(sums.items())],
+        )
 
 
 def parse_cdr_line(source: str, number: int, line: str) -> dict[str, Any]:

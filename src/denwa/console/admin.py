@@ -34,11 +34,13 @@ from django.utils.translation import gettext_lazy as _
 
 from denwa.billing.adjustments import record_adjustment
 from denwa.billing.models import Adjustment, MonthClose, Statement, StatementLine, StatementTax
-from denwa.calls.models import Cdr, OpenCall, SpoolOffset
+from denwa.billing.services import carrying_month
+from denwa.calls.models import CallTotal, Cdr, OpenCall, SpoolOffset
 from denwa.console import forms
 from denwa.console.operator_data import operator_data
 from denwa.core.errors import DenwaError
 from denwa.operator_files.models import DataFileVersion
+from denwa.portal.console import issue_web_password
 from denwa.subscribers import services as subscribers
 from denwa.subscribers.errors import EquipmentError
 from denwa.subscribers.models import (
@@ -384,6 +386,7 @@ class ContractAdmin(NoDeleteAdmin):
         "assign_ta",
         "record_adjustment",
         "record_provision",
+        issue_web_password,
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -693,14 +696,13 @@ class CdrAdmin(ReadOnlyAdmin):
         "billed_seconds",
         "charge_yen",
         "billing_month",
-        "billed_month",
+        "billed_on",
     ]
     list_filter = [
         "disposition",
         "call_class",
         "direction",
         ("billing_month", admin.AllValuesFieldListFilter),
-        ("billed_month", admin.AllValuesFieldListFilter),
     ]
     search_fields = ["=cdr_id", "caller", "dialled", "callee", "contract__number"]
     search_help_text = _("CDR id (exact), caller, dialled or normalised number")
@@ -708,6 +710,40 @@ class CdrAdmin(ReadOnlyAdmin):
     # Millions of rows: no full count, and the month filter instead of a date hierarchy.
     show_full_result_count = False
     list_per_page = 100
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        annotated: QuerySet[Any] = (
+            super().get_queryset(request).annotate(billed_on=carrying_month())
+        )
+        return annotated
+
+    @admin.display(description=_("billed on"), ordering="billed_on")
+    def billed_on(self, obj: Cdr) -> str:
+        return getattr(obj, "billed_on", None) or "-"
+
+
+@admin.register(CallTotal)
+class CallTotalAdmin(ReadOnlyAdmin):
+    """Running totals of answered calls, as the close will bill them (empty "billed on": open)."""
+
+    list_display = [
+        "contract",
+        "billing_month",
+        "call_class",
+        "calls",
+        "seconds",
+        "charge_yen",
+        "billed_month",
+    ]
+    list_filter = [
+        "call_class",
+        ("billing_month", admin.AllValuesFieldListFilter),
+        ("billed_month", admin.AllValuesFieldListFilter),
+    ]
+    search_fields = ["contract__number"]
+    list_select_related = ["contract"]
+    ordering = ["-billing_month", "contract__number", "call_class"]
+    show_full_result_count = False
 
 
 @admin.register(OpenCall)
