@@ -9,6 +9,7 @@ from django.db import transaction
 
 from denwa.core.operator_data.bundle import OperatorData
 from denwa.core.timeutil import Month, tokyo_today
+from denwa.portal.accounts import issue_password
 from denwa.subscribers.models import Contract, TerminalAdapter
 from denwa.subscribers.services import add_subscriber, assign_ta
 
@@ -35,6 +36,7 @@ def add_demo_data(data: OperatorData, actor: str) -> list[str]:
             defaults={"model": "VoIP TA (2 ports)", "mac": f"02:00:5e:00:00:{index:02x}"},
         )
         assign_ta(number, ta.serial, start, actor)
+        issue_password(number, actor, password, must_change=False)  # the same demo password
         report.append(f"subscriber {number} (SIP/web password {password}) active from {start}")
     users = get_user_model()
     if users.objects.filter(username=OPERATOR_LOGIN).exists():

@@ -1,4 +1,4 @@
-"""Support services: the personal-data provision record (SPEC §6) and inquiry replies."""
+"""Support services: the personal-data provision record (SPEC §6), inquiries and replies."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from datetime import datetime
 
 from django.db import transaction
 
+from denwa.core.errors import InvalidInput
 from denwa.subscribers.errors import ReasonRequired
+from denwa.subscribers.models import Contract
 from denwa.subscribers.services import find_contract
 from denwa.support.models import DataProvision, Inquiry, InquiryReply
 
@@ -48,3 +50,12 @@ def reply_to_inquiry(inquiry: Inquiry, body: str, actor: str) -> InquiryReply:
     inquiry.status = Inquiry.Status.ANSWERED
     inquiry.save(update_fields=["status"])
     return reply
+
+
+def submit_inquiry(contract: Contract, subject: str, body: str) -> Inquiry:
+    """A subscriber's question from the web page; it waits for an operator's reply."""
+    if not subject.strip():
+        raise InvalidInput("subject", "an inquiry needs a subject")
+    if not body.strip():
+        raise InvalidInput("body", "an inquiry needs a message")
+    return Inquiry.objects.create(contract=contract, subject=subject.strip(), body=body.strip())
