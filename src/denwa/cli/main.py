@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from denwa.cli import enquiries, operations, portal, sip
+from denwa.cli import debit, enquiries, operations, portal, sip
 from denwa.cli.context import Settings
 from denwa.cli.demo import demo
 from denwa.core.errors import DenwaError
@@ -36,7 +36,14 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
     ctx.obj = Settings(data_dir=data_dir)
 
 
-for command in (*enquiries.COMMANDS, *operations.COMMANDS, *portal.COMMANDS, *sip.COMMANDS, demo):
+for command in (
+    *enquiries.COMMANDS,
+    *operations.COMMANDS,
+    *debit.COMMANDS,
+    *portal.COMMANDS,
+    *sip.COMMANDS,
+    demo,
+):
     cli.add_command(command)
 
 

@@ -44,7 +44,6 @@ from denwa.portal.console import issue_web_password
 from denwa.subscribers import services as subscribers
 from denwa.subscribers.errors import EquipmentError
 from denwa.subscribers.models import (
-    BankMandate,
     Contract,
     ContractEvent,
     IspAccount,
@@ -670,13 +669,8 @@ class RentalAdmin(ReadOnlyAdmin, TaActionsAdmin):
         return obj.ta.serial
 
 
-@admin.register(BankMandate)
-class BankMandateAdmin(ConsoleAdmin):
-    list_display = [NUMBER, "bank_code", "branch_code", "account_type", "holder_kana"]
-    list_filter = ["account_type"]
-    search_fields = ["contract__number", "holder_kana", "bank_code"]
-    autocomplete_fields = ["contract"]
-    list_select_related = ["contract"]
+# Bank mandates, debit runs, debit status per statement and the stop list:
+# denwa/collection/admin.py (mandates are entered through the collection checks).
 
 
 # --- call records -------------------------------------------------------------------------------

@@ -181,7 +181,11 @@ class Rental(models.Model):
 
 
 class BankMandate(models.Model):
-    """口座振替 mandate: the account the monthly total is debited from (SPEC §4)."""
+    """口座振替 mandate: the account the monthly total is debited from (SPEC §4).
+
+    Stored as it goes into the Zengin data record: digits zero-filled, names in
+    half-width kana (``denwa.collection.services.check_mandate`` converts and checks them).
+    """
 
     class AccountType(models.TextChoices):
         ORDINARY = "1", _("ordinary (普通)")
@@ -192,7 +196,9 @@ class BankMandate(models.Model):
         Contract, on_delete=models.PROTECT, related_name="mandate", verbose_name=_("phone contract")
     )
     bank_code = models.CharField(_("bank code"), max_length=4)
+    bank_name = models.CharField(_("bank name (kana)"), max_length=15, blank=True)
     branch_code = models.CharField(_("branch code"), max_length=3)
+    branch_name = models.CharField(_("branch name (kana)"), max_length=15, blank=True)
     account_type = models.CharField(
         _("account type"), max_length=1, choices=AccountType.choices, default=AccountType.ORDINARY
     )

@@ -71,6 +71,7 @@ class CollectionSettings:
     record_separator: RecordSeparator = RecordSeparator.CRLF
     eof_marker: bool = False
     kana_symbols: str = DEFAULT_SYMBOLS
+    check_bank_codes: bool = True
     source: str = ""
     sha256: str = ""
 
@@ -87,6 +88,7 @@ class CollectionSettings:
             "record_separator": self.record_separator.value,
             "eof_marker": self.eof_marker,
             "kana_symbols": self.kana_symbols,
+            "check_bank_codes": self.check_bank_codes,
             "source": self.source,
             "sha256": self.sha256,
         }
@@ -161,6 +163,7 @@ RULES: dict[str, Callable[[Row], Any]] = {
     "record_separator": lambda row: row.choice("value", RecordSeparator),
     "eof_marker": lambda row: row.flag("value"),
     "kana_symbols": _symbols,
+    "check_bank_codes": lambda row: row.flag("value"),
 }
 """Optional settings and their parsers (left out: the defaults of ``CollectionSettings``)."""
 

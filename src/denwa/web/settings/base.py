@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "denwa.calls",
     "denwa.billing",
     "denwa.support",
+    "denwa.collection",
     "denwa.portal",
     "denwa.console.apps.ConsoleConfig",
 ]

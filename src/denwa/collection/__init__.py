@@ -1,0 +1,1 @@
+"""Collection by Zengin bank direct debit (口座振替): runs, per-statement results, the stop list."""
