@@ -10,20 +10,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import User
+from django.db import models
+from django.test import Client
+from django.urls import reverse
 
 from denwa.billing.models import Statement
 from denwa.billing.services import close_month
 from denwa.cli.main import main
-from denwa.collection.models import DebitRequest, DebitRun, StopListEntry
-from denwa.collection.services import debit_status
+from denwa.collection.models import DebitRequest, DebitRun, StatementDebit, StopListEntry
+from denwa.collection.services import debit_status, export_debits, import_results, save_mandate
+from denwa.core.collection.config import load_collection_settings
 from denwa.core.collection.status import DebitState
 from denwa.core.operator_data.bundle import OperatorData
 from denwa.core.timeutil import Month
-from denwa.subscribers.models import Contract, TerminalAdapter
+from denwa.subscribers.models import BankMandate, Contract, TerminalAdapter
 from denwa.subscribers.services import add_subscriber, assign_ta
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -436,3 +445,206 @@ def test_three_failed_debits_in_a_row_list_the_contract_or_stop_it(
     assert Contract.objects.get(pk=bob.pk).state == "active"
     # The three unpaid months are all in the last request: 1,554 + 903 + 903.
     assert amounts_in((tmp_path / "2003-09.dat").read_bytes())[alice.pk] == 3360
+
+
+# --- the console --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def console() -> Client:
+    client = Client()
+    client.force_login(
+        User.objects.create_superuser("tanaka", "tanaka@example.jp", "not-a-real-password")
+    )
+    return client
+
+
+def changelist(model: type[models.Model]) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+@pytest.fixture
+def debited(data: OperatorData) -> tuple[Contract, Contract]:
+    """July 2003 debited: ALICE paid, BOB unpaid (資金不足) and on the stop list (threshold 1)."""
+    alice, bob = subscribe(data, ALICE), subscribe(data, BOB)
+    settings = replace(load_collection_settings(), failure_threshold=1)
+    for number in (ALICE, BOB):
+        save_mandate(
+            number,
+            settings,
+            bank_code="0001",
+            branch_code="001",
+            account_type="1",
+            account_number="1234567",
+            holder_kana="ヤマダ タロウ",
+        )
+    close(data, "2003-07", "2003-08")
+    exported = export_debits(Month(2003, 7), settings, "test")
+    result = bank_result(exported.content, lambda pk: "1" if pk == bob.pk else "0")
+    import_results(result, settings, "test", today=date(2003, 8, 28))
+    return alice, bob
+
+
+def test_every_collection_page_of_the_console_renders_in_both_languages(
+    console: Client, debited: tuple[Contract, Contract]
+) -> None:
+    registered = set(admin.site._registry)
+    assert set(apps.get_app_config("collection").get_models()) <= registered
+    assert BankMandate in registered
+    for model in [*apps.get_app_config("collection").get_models(), BankMandate]:
+        name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        row = model._default_manager.first()
+        assert row is not None, model
+        for language in ("ja", "en"):
+            listing = console.get(reverse(f"{name}_changelist"), HTTP_ACCEPT_LANGUAGE=language)
+            assert listing.status_code == 200, model
+            detail = console.get(
+                reverse(f"{name}_change", args=[row.pk]), HTTP_ACCEPT_LANGUAGE=language
+            )
+            assert detail.status_code == 200, model
+
+
+@pytest.mark.parametrize(
+    ("language", "alice", "bob"),
+    [
+        ("ja", "口座振替済（2003-08-27）", "振替不能：資金不足（2003-08-27）・次回に繰越"),
+        ("en", "paid by direct debit on 2003-08-27", "unpaid: insufficient funds"),
+    ],
+)
+def test_the_console_lists_each_statements_debit_status(
+    console: Client, debited: tuple[Contract, Contract], language: str, alice: str, bob: str
+) -> None:
+    response = console.get(changelist(StatementDebit), HTTP_ACCEPT_LANGUAGE=language)
+
+    rows = {s.contract.number + " " + s.month: s for s in response.context["cl"].result_list}
+    admin_ = response.context["cl"].model_admin
+    assert admin_.debit_status(rows[f"{ALICE} 2003-07"]) == alice
+    assert admin_.debit_status(rows[f"{BOB} 2003-07"]).startswith(bob)
+    never = {"ja": "未請求", "en": "not yet requested"}[language]
+    assert admin_.debit_status(rows[f"{ALICE} 2003-08"]) == never
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("paid", [f"{ALICE} 2003-07"]),
+        ("unpaid", [f"{BOB} 2003-07"]),
+        ("not_requested", [f"{ALICE} 2003-08", f"{BOB} 2003-08"]),
+        ("requested", []),
+    ],
+)
+def test_statements_are_filtered_by_debit_status(
+    console: Client, debited: tuple[Contract, Contract], state: str, expected: list[str]
+) -> None:
+    response = console.get(changelist(StatementDebit), {"debit": state})
+
+    found = sorted(f"{s.contract.number} {s.month}" for s in response.context["cl"].result_list)
+    assert found == expected
+
+
+def mandate_form(contract: Contract, **changes: str) -> dict[str, str]:
+    return {
+        "contract": str(contract.pk),
+        "bank_code": "0001",
+        "bank_name": "",
+        "branch_code": "001",
+        "branch_name": "",
+        "account_type": "1",
+        "account_number": "12345",
+        "holder_kana": "やまだ　たろう",
+        **changes,
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "mentions"),
+    [
+        ({"holder_kana": "山田 太郎"}, "holder_kana", "'山' (character 1 of '山田 太郎')"),
+        ({"account_number": "12a"}, "account_number", "must be 1-7 digits"),
+        ({"branch_code": "0012"}, "branch_code", "at most 3 characters"),
+        ({"account_type": "4"}, "account_type", "4"),
+    ],
+    ids=["kanji-name", "letter-in-account", "long-branch-code", "account-type"],
+)
+def test_a_mandate_entered_in_the_console_is_refused_beside_the_field_at_fault(
+    console: Client, data: OperatorData, changes: dict[str, str], field: str, mentions: str
+) -> None:
+    contract = subscribe(data, ALICE)
+
+    response = console.post(
+        reverse("admin:subscribers_bankmandate_add"),
+        mandate_form(contract, **changes),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == [field]
+    assert mentions in " ".join(errors[field])
+    assert not BankMandate.objects.exists()
+
+
+def test_a_mandate_entered_in_the_console_is_saved_in_half_width_kana(
+    console: Client, data: OperatorData
+) -> None:
+    contract = subscribe(data, ALICE)
+
+    response = console.post(
+        reverse("admin:subscribers_bankmandate_add"),
+        mandate_form(contract, bank_name="ミズホ", branch_name="とうきょう"),
+    )
+
+    assert response.status_code == 302
+    saved = BankMandate.objects.get()
+    assert (saved.account_number, saved.holder_kana, saved.bank_name, saved.branch_name) == (
+        "0012345",
+        "ﾔﾏﾀﾞ ﾀﾛｳ",
+        "ﾐｽﾞﾎ",
+        "ﾄｳｷﾖｳ",
+    )
+
+
+def test_bank_and_branch_codes_are_checked_against_the_zengin_code_list(
+    console: Client, data: OperatorData
+) -> None:
+    pytest.importorskip("zengin_code")
+    contract = subscribe(data, ALICE)
+
+    unknown = console.post(
+        reverse("admin:subscribers_bankmandate_add"),
+        mandate_form(contract, branch_code="999"),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "no branch 999" in " ".join(unknown.context["adminform"].form.errors["branch_code"])
+
+    console.post(reverse("admin:subscribers_bankmandate_add"), mandate_form(contract))
+    saved = BankMandate.objects.get()
+    assert (saved.bank_name, saved.branch_name) == ("ﾐｽﾞﾎ", "ﾄｳｷﾖｳ")
+
+
+def test_the_stop_list_actions_stop_the_line_or_clear_the_entry_with_a_reason(
+    console: Client, debited: tuple[Contract, Contract]
+) -> None:
+    _, bob = debited
+    entry = StopListEntry.objects.get()
+    assert (entry.contract, entry.action, entry.failures) == (bob, "listed", 1)
+
+    def act(action: str, **fields: str) -> list[str]:
+        response = console.post(
+            changelist(StopListEntry),
+            {"action": action, ACTION_CHECKBOX_NAME: [entry.pk], "apply": "1", **fields},
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        return [str(m) for m in response.context["messages"]]
+
+    refused = act("clear_entry", reason=" ")
+    assert refused == [f"{entry}: not done — reason: say why the contract leaves the stop list"]
+    act("stop_contract", on="2003-09-01", reason="3 debits failed")
+    assert Contract.objects.get(pk=bob.pk).state == "stopped"
+    assert StopListEntry.objects.get().action == "stopped"
+    act("clear_entry", reason="paid at the counter")
+    cleared = StopListEntry.objects.get()
+    assert (cleared.cleared_by, cleared.clear_reason) == ("console:tanaka", "paid at the counter")
+    again = act("clear_entry", reason="twice")
+    assert again == [f"{entry}: not done — {BOB} is no longer on the stop list"]

@@ -18,7 +18,7 @@ from django.contrib import admin
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.forms import ModelForm
 from django.http import HttpRequest
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from denwa.collection import services as collection
@@ -216,12 +216,12 @@ STATE_FILTERS: dict[DebitState, Q] = {
 """Each debit state as a filter on the annotations of ``StatementDebitAdmin``."""
 
 STATE_NAMES = {
-    DebitState.NOT_REQUESTED: _("not yet requested"),
-    DebitState.NOTHING_DUE: _("nothing to collect"),
-    DebitState.REQUESTED: _("requested"),
-    DebitState.CARRIED_OVER: _("carried over"),
-    DebitState.PAID: _("paid"),
-    DebitState.UNPAID: _("unpaid"),
+    DebitState.NOT_REQUESTED: pgettext_lazy("debit status", "not yet requested"),
+    DebitState.NOTHING_DUE: pgettext_lazy("debit status", "nothing to collect"),
+    DebitState.REQUESTED: pgettext_lazy("debit status", "debit requested"),
+    DebitState.CARRIED_OVER: pgettext_lazy("debit status", "carried over to the next debit"),
+    DebitState.PAID: pgettext_lazy("debit status", "paid"),
+    DebitState.UNPAID: pgettext_lazy("debit status", "unpaid"),
 }
 
 

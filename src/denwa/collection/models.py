@@ -39,9 +39,9 @@ class DebitRun(models.Model):
     result_sha256 = models.CharField(_("result SHA-256"), max_length=64, blank=True)
     result_imported_at = models.DateTimeField(_("result imported at"), null=True, blank=True)
     result_imported_by = models.CharField(_("result imported by"), max_length=150, blank=True)
-    paid = models.PositiveIntegerField(_("paid"), default=0)
+    paid = models.PositiveIntegerField(_("paid debits"), default=0)
     paid_yen = models.BigIntegerField(_("paid (yen)"), default=0)
-    unpaid = models.PositiveIntegerField(_("unpaid"), default=0)
+    unpaid = models.PositiveIntegerField(_("unpaid debits"), default=0)
     unpaid_yen = models.BigIntegerField(_("unpaid (yen)"), default=0)
 
     class Meta:

@@ -51,9 +51,9 @@ class Migration(migrations.Migration):
                     "result_imported_by",
                     models.CharField(blank=True, max_length=150, verbose_name="result imported by"),
                 ),
-                ("paid", models.PositiveIntegerField(default=0, verbose_name="paid")),
+                ("paid", models.PositiveIntegerField(default=0, verbose_name="paid debits")),
                 ("paid_yen", models.BigIntegerField(default=0, verbose_name="paid (yen)")),
-                ("unpaid", models.PositiveIntegerField(default=0, verbose_name="unpaid")),
+                ("unpaid", models.PositiveIntegerField(default=0, verbose_name="unpaid debits")),
                 ("unpaid_yen", models.BigIntegerField(default=0, verbose_name="unpaid (yen)")),
             ],
             options={
