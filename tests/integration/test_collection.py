@@ -34,13 +34,13 @@ from denwa.core.operator_data.bundle import OperatorData
 from denwa.core.timeutil import Month
 from denwa.subscribers.models import BankMandate, Contract, TerminalAdapter
 from denwa.subscribers.services import add_subscriber, assign_ta
+from tests.zengin_bank import bank_result, joined, put, records_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "collection"
 LATER = datetime(2030, 1, 1, tzinfo=UTC)
 START = date(2003, 7, 15)
-CRLF = b"\r\n"
 ALICE, BOB, CAROL = "05055500001", "05055500002", "05055500003"
 
 
@@ -97,35 +97,6 @@ def mandate(cli: Cli, number: str, account: str = "1234567", holder: str = "ヤ�
         "--bank", "0001", "--branch", "001", "--account", account, "--holder", holder,
         "--bank-name", "ミズホ", "--branch-name", "トウキョウ",
     )  # fmt: skip
-
-
-def records_of(raw: bytes) -> list[bytearray]:
-    return [bytearray(piece) for piece in raw.split(CRLF)[:-1]]
-
-
-def joined(records: list[bytearray]) -> bytes:
-    return b"".join(bytes(record) + CRLF for record in records)
-
-
-def put(record: bytearray, start: int, text: str) -> None:
-    """Write ``text`` at the 1-based byte ``start`` of ``record``."""
-    record[start - 1 : start - 1 + len(text)] = text.encode("ascii")
-
-
-def bank_result(raw: bytes, code_of: Callable[[int], str]) -> bytes:
-    """The bank's answer: each record's 振替結果コード (by contract id), the trailer's totals."""
-    records = records_of(raw)
-    paid = unpaid = paid_yen = unpaid_yen = 0
-    for record in records[1:-2]:
-        code = code_of(int(record[91:111]))
-        put(record, 112, code)
-        amount = int(record[80:90])
-        if code == "0":
-            paid, paid_yen = paid + 1, paid_yen + amount
-        else:
-            unpaid, unpaid_yen = unpaid + 1, unpaid_yen + amount
-    put(records[-2], 20, f"{paid:06d}{paid_yen:012d}{unpaid:06d}{unpaid_yen:012d}")
-    return joined(records)
 
 
 def amounts_in(raw: bytes) -> dict[int, int]:
@@ -288,6 +259,18 @@ def test_a_round_trip_with_every_result_code_marks_statements_and_carries_unpaid
 # --- refused result files ---------------------------------------------------------------------
 
 
+@pytest.fixture
+def july(data: OperatorData, cli: Cli, tmp_path: Path) -> Path:
+    """ALICE and BOB with mandates, July 2003 closed and exported: the request file."""
+    for number in (ALICE, BOB):
+        subscribe(data, number)
+        mandate(cli, number)
+    close(data, "2003-07")
+    request = tmp_path / "2003-07.dat"
+    cli.ok("debit", "export", "2003-07", "--out", str(request))
+    return request
+
+
 def _short_record(raw: bytes) -> bytes:
     records = records_of(raw)
     del records[1][40]
@@ -326,20 +309,10 @@ def _unknown_customer(raw: bytes) -> bytes:
     ids=["wrong-record-length", "bad-trailer-count", "bad-trailer-sum", "unknown-customer"],
 )
 def test_a_malformed_result_file_is_refused_with_record_and_position_and_nothing_applied(
-    data: OperatorData,
-    cli: Cli,
-    tmp_path: Path,
-    damage: Callable[[bytes], bytes],
-    mentions: str,
+    cli: Cli, tmp_path: Path, july: Path, damage: Callable[[bytes], bytes], mentions: str
 ) -> None:
-    for number in (ALICE, BOB):
-        subscribe(data, number)
-        mandate(cli, number)
-    close(data, "2003-07")
-    request = tmp_path / "req.dat"
-    cli.ok("debit", "export", "2003-07", "--out", str(request))
     bad = tmp_path / "bad.result"
-    bad.write_bytes(damage(bank_result(request.read_bytes(), lambda _: "1")))
+    bad.write_bytes(damage(bank_result(july.read_bytes(), lambda _: "1")))
 
     error = cli.refused("debit", "import", str(bad))
 
@@ -352,18 +325,13 @@ def test_a_malformed_result_file_is_refused_with_record_and_position_and_nothing
 
 
 def test_a_result_file_already_applied_is_refused_and_changes_nothing(
-    data: OperatorData, cli: Cli, tmp_path: Path
+    cli: Cli, tmp_path: Path, july: Path
 ) -> None:
-    subscribe(data, ALICE)
-    mandate(cli, ALICE)
-    close(data, "2003-07")
-    request = tmp_path / "req.dat"
-    cli.ok("debit", "export", "2003-07", "--out", str(request))
     result = tmp_path / "res.dat"
-    result.write_bytes(bank_result(request.read_bytes(), lambda _: "0"))
+    result.write_bytes(bank_result(july.read_bytes(), lambda _: "0"))
     cli.ok("debit", "import", str(result))
     imported_at = DebitRun.objects.get().result_imported_at
-    result.write_bytes(bank_result(request.read_bytes(), lambda _: "1"))
+    result.write_bytes(bank_result(july.read_bytes(), lambda _: "1"))
 
     error = cli.refused("debit", "import", str(result))
 
@@ -374,14 +342,9 @@ def test_a_result_file_already_applied_is_refused_and_changes_nothing(
 
 
 def test_a_result_file_for_a_debit_never_exported_is_refused(
-    data: OperatorData, cli: Cli, tmp_path: Path
+    cli: Cli, tmp_path: Path, july: Path
 ) -> None:
-    subscribe(data, ALICE)
-    mandate(cli, ALICE)
-    close(data, "2003-07")
-    request = tmp_path / "req.dat"
-    cli.ok("debit", "export", "2003-07", "--out", str(request))
-    records = records_of(bank_result(request.read_bytes(), lambda _: "0"))
+    records = records_of(bank_result(july.read_bytes(), lambda _: "0"))
     put(records[0], 55, "0101")
     (tmp_path / "res.dat").write_bytes(joined(records))
 

@@ -32,11 +32,12 @@ from denwa.core.collection.files import (
 )
 from denwa.core.collection.layout import DATA, END, HEADER, LAYOUTS, TRAILER, encode_record
 from denwa.core.collection.mandate import Mandate
+from tests import zengin_bank as bank
+from tests.zengin_bank import CRLF, joined, put, records_of
 
 pytestmark = pytest.mark.unit
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "collection"
-CRLF = b"\r\n"
 
 SETTINGS = CollectionSettings(
     Creditor(
@@ -77,35 +78,9 @@ def golden() -> bytes:
     return (GOLDEN / "request_3_debits.dat").read_bytes()
 
 
-def records_of(raw: bytes) -> list[bytearray]:
-    return [bytearray(piece) for piece in raw.split(CRLF)[:-1]]
-
-
-def joined(records: list[bytearray]) -> bytes:
-    return b"".join(bytes(record) + CRLF for record in records)
-
-
-def put(record: bytearray, start: int, text: str) -> None:
-    """Write ``text`` at the 1-based byte ``start`` of ``record``."""
-    encoded = text.encode("cp932")
-    record[start - 1 : start - 1 + len(encoded)] = encoded
-
-
 def bank_result(raw: bytes, codes: list[str]) -> bytes:
-    """What the bank sends back: each data record's 振替結果コード, the trailer's totals."""
-    records = records_of(raw)
-    data = records[1:-2]
-    paid = unpaid = paid_yen = unpaid_yen = 0
-    for record, code in zip(data, codes, strict=True):
-        put(record, 112, code)
-        amount = int(record[80:90])
-        if code == "0":
-            paid, paid_yen = paid + 1, paid_yen + amount
-        else:
-            unpaid, unpaid_yen = unpaid + 1, unpaid_yen + amount
-    trailer = records[-2]
-    put(trailer, 20, f"{paid:06d}{paid_yen:012d}{unpaid:06d}{unpaid_yen:012d}")
-    return joined(records)
+    """The bank's answer with ``codes`` for customer numbers 1, 2, 3."""
+    return bank.bank_result(raw, lambda number: codes[number - 1])
 
 
 def requested(*, applied: bool = False) -> dict[str, Requested]:
