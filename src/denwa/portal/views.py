@@ -8,7 +8,7 @@ or inquiry, or no such id) becomes a 404.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from django.contrib import messages
@@ -48,8 +48,12 @@ def page(
     return render(request, f"portal/{template}", context, status=status)
 
 
-def subscriber_page(view: Page) -> Page:
-    """Only for a signed-in subscriber (else to the sign-in page); the account is passed on."""
+def subscriber_page(view: Page, *, before_own_password: bool = False) -> Page:
+    """Only for a signed-in subscriber (else to the sign-in page); the account is passed on.
+
+    Until the subscriber has replaced the password the operator issued, every
+    page but the one marked ``before_own_password`` leads to the password page.
+    """
 
     @wraps(view)
     @never_cache
@@ -60,7 +64,7 @@ def subscriber_page(view: Page) -> Page:
                 messages.info(request, _("You were signed out. Please sign in again."))
             query = urlencode({"next": request.get_full_path()})
             return HttpResponseRedirect(f"{reverse('portal:login')}?{query}")
-        if account.must_change and view.__name__ != "change_password":
+        if account.must_change and not before_own_password:
             messages.info(request, _("Please choose your own password first."))
             return redirect("portal:password")
         try:
@@ -127,7 +131,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect("portal:login")
 
 
-@subscriber_page
+@partial(subscriber_page, before_own_password=True)
 @require_http_methods(["GET", "POST"])
 def change_password(request: HttpRequest, account: WebAccount) -> HttpResponse:
     """Change the web password (the first one, issued by the operator, must be changed)."""
