@@ -25,6 +25,8 @@ from denwa.billing.models import Statement
 from denwa.billing.services import close_month, show_statement
 from denwa.calls.models import Cdr
 from denwa.calls.services import import_cdr_lines
+from denwa.collection.services import export_debits, import_results, save_mandate
+from denwa.core.collection.config import load_collection_settings
 from denwa.core.operator_data.bundle import OperatorData
 from denwa.core.timeutil import TOKYO, Month, billing_date
 from denwa.portal import accounts
@@ -37,6 +39,7 @@ from denwa.subscribers.models import Contract
 from denwa.subscribers.services import add_subscriber
 from denwa.support.models import DataProvision, Inquiry
 from denwa.support.services import record_provision, reply_to_inquiry
+from tests.zengin_bank import bank_result
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -430,6 +433,32 @@ def test_the_statement_csv_opens_in_excel_and_matches_the_database(
     assert rows[-1][:2] == ["合計", "ご請求額（税込）"]
     assert int(rows[-1][4]) == show_statement(ALICE, Month.parse(AUGUST)).total_yen
     assert sum(int(r[4]) for r in rows if r[0] == "消費税") == statement.tax_yen
+
+
+def test_each_statement_shows_its_debit_status_from_the_collection(
+    august: None, page: Client
+) -> None:
+    settings = load_collection_settings()
+    for number in (ALICE, BOB):
+        save_mandate(
+            number,
+            settings,
+            bank_code="0001",
+            branch_code="001",
+            account_type="1",
+            account_number="1234567",
+            holder_kana="ヤマダ タロウ",
+        )
+    exported = export_debits(Month(2003, 7), settings, "test")
+    bob = Contract.objects.get(number=BOB)
+    result = bank_result(exported.content, lambda pk: "1" if pk == bob.pk else "0")
+    import_results(result, settings, "test", today=date(2003, 8, 28))
+    listed = text(page.get(reverse("portal:statements")))
+    assert "口座振替済" in listed  # July
+    assert "未請求" in listed  # August: no debit yet
+    bobs = sign_in(Client(), BOB, "bob-web-pass")
+    july = statement_of(BOB, "2003-07")
+    assert "振替不能：資金不足" in text(bobs.get(reverse("portal:statement", args=[july.pk])))
 
 
 # --- calls ------------------------------------------------------------------------------------

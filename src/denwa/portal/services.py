@@ -25,6 +25,7 @@ from django.utils import timezone
 from denwa.billing.models import MonthClose, Statement
 from denwa.billing.services import show_statement
 from denwa.calls.models import Cdr
+from denwa.core.collection.status import DebitStatus
 from denwa.core.errors import InvalidInput
 from denwa.core.numbering.classes import CallClass
 from denwa.core.timeutil import TOKYO, Month, billing_date
@@ -93,7 +94,7 @@ class StatementSummary:
     tax_yen: int
     total_yen: int
     closed_at: datetime
-    debit: str  # a key of ``debits.DEBIT_LABELS``
+    debit: DebitStatus  # from the collection app: paid, unpaid, carried over …
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from denwa.core.collection.status import DebitStatus
 from denwa.portal import debits, labels
 
 register = template.Library()
@@ -34,7 +35,7 @@ def month_label(month: str) -> str:
 
 
 @register.filter
-def debit_label(status: str) -> str:
+def debit_label(status: DebitStatus) -> str:
     """A statement's debit status in words."""
     return debits.debit_label(status)
 
