@@ -19,12 +19,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from denwa.billing.models import MonthClose, Statement
 from denwa.billing.services import show_statement
 from denwa.calls.models import Cdr
+from denwa.console.operator_data import operator_data
 from denwa.core.collection.status import DebitStatus
 from denwa.core.errors import InvalidInput
 from denwa.core.numbering.classes import CallClass
@@ -37,17 +38,18 @@ from denwa.portal.formats import mask_number
 from denwa.subscribers.models import Contract
 from denwa.support.models import DataProvision, Inquiry
 
-CHARGED_CLASSES: tuple[CallClass, ...] = (
-    CallClass.ONNET,
-    CallClass.IP_PARTNER_FREE,
-    CallClass.IP_PARTNER_PAID,
-    CallClass.IP_OTHER,
-    CallClass.DOMESTIC_FIXED,
-    CallClass.MOBILE,
-    CallClass.PHS,
-    CallClass.INTERNATIONAL,
-)
-"""The classes a call can be answered in (the others are refused): the class filter's choices."""
+
+def charged_classes() -> tuple[CallClass, ...]:
+    """The classes a call can be answered and rated in: those the tariffs price (the call
+    detail's class filter), in the order of ``CallClass``."""
+    tariffs = operator_data().tariffs
+    return tuple(
+        c
+        for c in CallClass
+        if c in tariffs.by_class or (c is CallClass.INTERNATIONAL and tariffs.international)
+    )
+
+
 CALL_FIELDS = (
     "id", "callee", "dialled", "call_class", "started_at", "answered_at", "ended_at",
     "billed_seconds", "unit_seconds", "yen_per_unit", "units", "charge_yen", "tax_exempt",
@@ -165,7 +167,7 @@ def month_so_far(contract: Contract, month: Month, *, month_over: bool = False) 
         .annotate(count=Count("id"), seconds=Sum("billed_seconds"), amount=Sum("charge_yen"))
         .order_by()
     )
-    order = {c.value: i for i, c in enumerate(CHARGED_CLASSES)}
+    order = {c.value: i for i, c in enumerate(CallClass)}
     classes = tuple(
         sorted(
             (
@@ -371,7 +373,7 @@ def parse_call_filter(
     except InvalidInput:
         raise BadFilter("month", chosen, "not a month YYYY-MM") from None
     klass = call_class or ""
-    if klass and klass not in {c.value for c in CHARGED_CLASSES}:
+    if klass and klass not in {c.value for c in charged_classes()}:
         raise BadFilter("class", klass, "not a call class of the call detail")
     try:
         number = int(page or "1")
@@ -442,7 +444,7 @@ def call_page(
         seconds=int(totals["seconds"] or 0),
         amount_yen=int(totals["amount"] or 0),
         months=tuple(str(m) for m in _filter_months(contract)),
-        classes=tuple(c.value for c in CHARGED_CLASSES),
+        classes=tuple(c.value for c in charged_classes()),
         billed=MonthClose.objects.filter(month=chosen.month).exists(),
     )
 
@@ -523,9 +525,7 @@ def inquiries_of(contract: Contract) -> list[Inquiry]:
 def inquiry_of(contract: Contract, inquiry_id: int) -> Inquiry:
     """One of the subscriber's inquiries (``NotFound`` if it is not theirs)."""
     inquiry = (
-        Inquiry.objects.filter(Q(pk=inquiry_id) & Q(contract=contract))
-        .prefetch_related("replies")
-        .first()
+        Inquiry.objects.filter(pk=inquiry_id, contract=contract).prefetch_related("replies").first()
     )
     if inquiry is None:
         raise NotFound("inquiry", inquiry_id)
