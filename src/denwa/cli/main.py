@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from denwa.cli import debit, enquiries, operations, portal, sip
+from denwa.cli import debit, enquiries, operations, portal, protection, sip
 from denwa.cli.context import Settings
 from denwa.cli.demo import demo
 from denwa.core.errors import DenwaError
@@ -41,6 +41,7 @@ for command in (
     *operations.COMMANDS,
     *debit.COMMANDS,
     *portal.COMMANDS,
+    *protection.COMMANDS,
     *sip.COMMANDS,
     demo,
 ):

@@ -266,7 +266,7 @@ def serve(port: int) -> None:
 @click.command()
 @click.option("--web-port", default=8000, show_default=True, help="Console/API port on 127.0.0.1.")
 def up(web_port: int) -> None:
-    """Run the whole service: Kamailio (SIP), the web side and the CDR ingest (Ctrl-C stops)."""
+    """Run the whole service: Kamailio (SIP), the web side, the CDR ingest, the protection watch."""
     import sys
 
     from denwa.supervisor import Child, Supervisor
@@ -277,6 +277,7 @@ def up(web_port: int) -> None:
             Child("sip", [denwa, "sip", "run"]),
             Child("web", [denwa, "serve", "--port", str(web_port)]),
             Child("ingest", [denwa, "cdr", "ingest", "--follow"]),
+            Child("protection", [denwa, "protection", "watch", "--follow"]),
         ]
     )
     raise SystemExit(supervisor.run())

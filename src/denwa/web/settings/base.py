@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "denwa.support",
     "denwa.collection",
     "denwa.portal",
+    "denwa.protection",
     "denwa.console.apps.ConsoleConfig",
 ]
 
