@@ -21,6 +21,7 @@ from denwa.core.protection.guards import (
     reaches,
     within_rate,
 )
+from denwa.core.protection.hold import puts_on_hold
 from denwa.core.protection.policy import load_protection
 from denwa.core.protection.refusals import Guard, parse_protection_refusals
 from denwa.core.protection.rules import ProtectionRules, parse_protection_rules
@@ -413,3 +414,46 @@ def test_a_snapshot_of_another_format_is_refused() -> None:
     document = encode_state(ProtectionState())
     with pytest.raises(ValueError, match="format 2 is not 1"):
         parse_state({**document, "format": 2})
+
+
+# --- holding the line -----------------------------------------------------------------------------
+
+SDP = "v=0\r\no=ta 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+AUDIO = "m=audio 4000 RTP/AVP 0\r\n"
+
+
+@pytest.mark.parametrize(
+    ("sdp", "held"),
+    [
+        (SDP + AUDIO, False),
+        (SDP + AUDIO + "a=sendrecv\r\n", False),
+        (SDP + AUDIO + "a=sendonly\r\n", True),
+        (SDP + AUDIO + "a=inactive\r\n", True),
+        (SDP + AUDIO + "a=recvonly\r\n", False),
+        (SDP + "a=sendonly\r\n" + AUDIO, True),
+        (SDP + "a=sendonly\r\n" + AUDIO + "a=sendrecv\r\n", False),
+        (SDP.replace("192.0.2.1\r\nt", "0.0.0.0\r\nt") + AUDIO, True),
+        (SDP + AUDIO + "c=IN IP4 0.0.0.0\r\n", True),
+        (SDP + AUDIO + "a=sendonly\r\n" + "m=video 4002 RTP/AVP 31\r\n", False),
+        (SDP, None),
+        ("", None),
+    ],
+    ids=[
+        "plain-offer",
+        "sendrecv",
+        "sendonly",
+        "inactive",
+        "recvonly-is-the-held-side",
+        "session-level-sendonly",
+        "media-overrides-session",
+        "rfc2543-session-address",
+        "rfc2543-media-address",
+        "one-stream-of-two",
+        "no-media",
+        "no-sdp",
+    ],
+)
+def test_a_reinvite_holds_the_call_when_every_stream_is_sendonly_or_inactive(
+    sdp: str, held: bool | None
+) -> None:
+    assert puts_on_hold(sdp) is held

@@ -60,7 +60,7 @@ MINIMUMS: dict[str, int] = {
 
 @dataclass(frozen=True)
 class NodeLimits:
-    """What one SIP node takes: concurrent calls and call attempts, and per-source floods.
+    """What one SIP node takes: concurrent calls, call attempts, requests from one address.
 
     A limit of 0 switches that check off (the benchmark's "without protections").
     """
@@ -68,10 +68,8 @@ class NodeLimits:
     max_calls: int = 2000
     max_calls_per_gateway: int = 1000
     max_call_attempts_per_second: int = 1000
-    flood_requests: int = 100
-    flood_window_seconds: int = 2
+    flood_requests_per_second: int = 50
     flood_block_seconds: int = 300
-    overload_counter_seconds: int = 60
 
 
 def parse_protection_rules(origin: str, text: str) -> ProtectionRules:
