@@ -33,7 +33,7 @@ class ProtectionRules:
     subscriber_max_calls: int = 2
     subscriber_call_attempts_per_second: int = 2
     # Password guessing: failed digest authentications per source address.
-    auth_failures_limit: int = 10
+    auth_failures_limit: int = 20
     auth_failures_window_seconds: int = 300
     auth_block_seconds: int = 3600
     # Toll fraud: international calls.
