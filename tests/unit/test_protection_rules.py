@@ -70,8 +70,17 @@ def test_a_cap_of_zero_is_allowed_it_bars_by_spending() -> None:
             "international_min_call_seconds,20000",
             "international_min_call_seconds (20000) is longer than",
         ),
+        ("auth_failures_window_seconds,7200", "auth_failures_window_seconds is at most 3600"),
     ],
-    ids=["misspelt", "not-a-number", "zero-limit", "negative-period", "not-a-flag", "min-over-max"],
+    ids=[
+        "misspelt",
+        "not-a-number",
+        "zero-limit",
+        "negative-period",
+        "not-a-flag",
+        "min-over-max",
+        "window-over-an-hour",
+    ],
 )
 def test_a_bad_setting_is_refused_naming_the_line(line: str, problem: str) -> None:
     with pytest.raises(OperatorDataError) as refused:

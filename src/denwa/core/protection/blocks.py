@@ -17,7 +17,9 @@ from denwa.core.protection.refusals import Guard
 BLOCKS_TABLE = "blocks"
 """Blocks: one item per blocked line or source, expiring with the block."""
 COUNTERS_TABLE = "counters"
-"""Short-lived counters (time buckets): they expire by themselves."""
+"""Counters of rare events in time buckets (sliding windows): they expire after an hour."""
+RATE_TABLE = "rate"
+"""Per-second counters (call attempts, requests from one address): they expire in seconds."""
 TOTALS_TABLE = "totals"
 """Counters that live as long as the node: refusals per rule, spend per line and day."""
 

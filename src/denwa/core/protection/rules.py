@@ -57,6 +57,10 @@ MINIMUMS: dict[str, int] = {
 }
 """Settings that may be lower than the usual minimum of 1 (a cap of 0 bars by spending)."""
 
+MAX_WINDOW_SECONDS = 3600
+"""Sliding windows last at most an hour (their counters live that long in shared memory)."""
+WINDOWS = ("incomplete_calls_window_seconds", "auth_failures_window_seconds")
+
 
 @dataclass(frozen=True)
 class NodeLimits:
@@ -101,6 +105,13 @@ def _value(row: Row, setting: str, kind: object) -> int | bool:
 
 
 def _check_consistent(origin: str, rules: ProtectionRules) -> None:
+    for window in WINDOWS:
+        if getattr(rules, window) > MAX_WINDOW_SECONDS:
+            raise OperatorDataError(
+                origin,
+                None,
+                f"{window} is at most {MAX_WINDOW_SECONDS}, not {getattr(rules, window)}",
+            )
     if rules.international_min_call_seconds > rules.international_reservation_seconds:
         raise OperatorDataError(
             origin,
