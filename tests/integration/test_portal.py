@@ -29,7 +29,7 @@ from denwa.collection.services import export_debits, import_results, save_mandat
 from denwa.core.collection.config import load_collection_settings
 from denwa.core.operator_data.bundle import OperatorData
 from denwa.core.timeutil import TOKYO, Month, billing_date
-from denwa.portal import accounts
+from denwa.portal import accounts, services
 from denwa.portal.errors import NumberLocked, PasswordRejected, SignInFailed, SourceThrottled
 from denwa.portal.formats import unwrap_number_cell
 from denwa.portal.models import SignInAttempt, WebAccount
@@ -378,6 +378,19 @@ def test_this_month_so_far_shows_the_calls_to_date_as_not_yet_billed(
     assert "国内の一般固定電話" in body
     assert "国内の携帯電話" in body
     assert "56円" in body  # 16 + 40, before tax
+
+
+def test_last_month_stays_so_far_until_it_is_closed(data: OperatorData, alice: Contract) -> None:
+    import_cdr_lines("test", [call("aug", ALICE, "0312345678", "2003-08-30", "12:00:00", 60)], data)
+    close_month(Month(2003, 7), data, "test", now=LATER)
+    early_september = datetime(2003, 9, 1, 9, 0, tzinfo=TOKYO)
+    shown = services.overview(alice, now=early_september).so_far
+    assert [(m.month, m.month_over, m.amount_yen) for m in shown] == [
+        ("2003-09", False, 0),
+        ("2003-08", True, 8),
+    ]
+    close_month(Month(2003, 8), data, "test", now=LATER)
+    assert [m.month for m in services.overview(alice, now=early_september).so_far] == ["2003-09"]
 
 
 def test_the_statement_page_shows_every_line_and_the_total_of_bill_show(
