@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,9 @@ import pytest
 
 from denwa.core.operator_data.bundle import OperatorData
 from denwa.sip.config import SipConfig
-from denwa.sip.routing import Router
+from denwa.sip.routing import CallNote, Router
 from denwa.sip.snapshot import SnapshotWatcher, encode_snapshot, write_snapshot
-from denwa.sip.spool import CdrSpool
+from denwa.sip.spool import CdrSpool, iso
 
 pytestmark = pytest.mark.unit
 
@@ -65,26 +66,11 @@ class FakeSip:
     def source_port(self) -> int:
         return self.source[1]
 
-    def has_to_tag(self) -> bool:
-        return self.to_tag
-
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
 
-    def sanity_ok(self) -> bool:
-        return True
-
     def reply(self, code: int, reason: str, headers: Sequence[str] = ()) -> None:
         self.actions.append(("reply", code, tuple(headers)))
-
-    def is_retransmission(self) -> bool:
-        return False
-
-    def relay_in_dialog(self) -> None:
-        self.actions.append(("in-dialog",))
-
-    def relay_cancel(self) -> None:
-        self.actions.append(("cancel",))
 
     def auth_username(self) -> str | None:
         return self.auth_user
@@ -118,9 +104,12 @@ class FakeSip:
     def remove_header(self, name: str) -> None:
         pass
 
-    def track_dialog(self, max_seconds: int, variables: dict[str, str]) -> None:
+    def track_dialog(self, variables: Mapping[str, str], max_seconds: int | None = None) -> None:
         self.dialog.update(variables)
         self.actions.append(("dialog", max_seconds))
+
+    def dialog_call_id(self) -> str:
+        return "call-1"
 
     def set_dialog_var(self, name: str, value: str) -> None:
         self.dialog[name] = value
@@ -222,8 +211,7 @@ def test_an_admitted_call_goes_to_the_gateways_with_the_national_number(router: 
     router.request(sip)
     assert ("gateway", "0312345678") in sip.actions
     assert ("header", f"P-Asserted-Identity: <sip:{ALICE}@denwa.local>") in sip.actions
-    assert ("dialog", 3600) in sip.actions
-    assert sip.dialog["callee"] == "0312345678"
+    assert ("dialog", None) in sip.actions  # the maximum length: the cfg's default_timeout
 
 
 def test_184_adds_privacy_id(router: Router) -> None:
@@ -345,7 +333,7 @@ def test_an_unanswered_call_leaves_one_cdr_with_its_disposition(
     router: Router, code: int, cancelled: bool, disposition: str
 ) -> None:
     sip = FakeSip(reply_code=code, cancelled=cancelled, next_gateway_ok=False)
-    sip.dialog.update(cdr_id="x", start=str(NOW))
+    router.request(sip)  # the INVITE notes the call in the dialog
     router.gateway_failure(sip)
     router.dialog_event(sip, "dialog:failed")
     [record] = spooled(router)
@@ -355,10 +343,70 @@ def test_an_unanswered_call_leaves_one_cdr_with_its_disposition(
 def test_an_answered_call_is_written_once_even_if_timeout_and_end_both_fire(
     router: Router,
 ) -> None:
-    sip = FakeSip(dialog={"cdr_id": "x", "start": str(NOW - 10), "caller": ALICE, "callee": "03"})
+    sip = FakeSip()
+    router.request(sip)
     router.dialog_event(sip, "dialog:start")
     router.dialog_timeout(sip)
     router.dialog_event(sip, "dialog:end")
     journal, record = spooled(router)
     assert '"disposition":"in_progress"' in journal  # noted at the answer, in case no end comes
     assert '"disposition":"answered"' in record
+
+
+def test_an_answered_call_leaves_a_journal_record_and_a_cdr_from_what_its_invite_noted(
+    router: Router,
+) -> None:
+    sip = FakeSip(ruri="+81312345678")
+    router.request(sip)
+    sip.ruri, sip.from_ = "ignored", "ignored"  # the dialog's events come with other messages
+    router.clock = lambda: NOW + 2.5
+    router.dialog_event(sip, "dialog:start")
+    router.clock = lambda: NOW + 63.25
+    router.dialog_event(sip, "dialog:end")
+    journal, record = (json.loads(line) for line in spooled(router))
+    call = {"id": "call-1", "caller": ALICE, "callee": "0312345678"}
+    assert journal == call | {
+        "start": iso(NOW),
+        "answer": iso(NOW + 2.5),
+        "end": None,
+        "disposition": "in_progress",
+        "max_end": iso(NOW + 2.5 + 3600),
+    }
+    assert record == call | {
+        "start": iso(NOW),
+        "answer": iso(NOW + 2.5),
+        "end": iso(NOW + 63.25),
+        "disposition": "answered",
+        "sip_code": None,
+    }
+
+
+def test_a_call_that_ends_unanswered_is_not_billed_as_answered(router: Router) -> None:
+    sip = FakeSip()
+    router.request(sip)
+    router.dialog_event(sip, "dialog:end")  # no dialog:start before it
+    [record] = spooled(router)
+    assert json.loads(record)["disposition"] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("caller", "callee"),
+    [
+        (ALICE, "0312345678"),
+        ("anonymous", "05055500002"),
+        ("a b|c 12", "0 3"),
+        ("", ""),
+        ("07055123456", "12 34"),
+    ],
+    ids=["plain", "withheld", "separators-in-caller", "empty", "digits-and-space-in-callee"],
+)
+def test_a_call_note_survives_its_dialog_variable_whatever_the_numbers_hold(
+    caller: str, callee: str
+) -> None:
+    note = CallNote("id-1", caller, callee, NOW + 0.123)
+    assert CallNote.unpacked("id-1", note.packed()) == note
+
+
+@pytest.mark.parametrize("text", [None, "", "garbage", "1.0 x 03", "1.0 9"], ids=repr)
+def test_a_missing_or_broken_call_note_reads_as_none(text: str | None) -> None:
+    assert CallNote.unpacked("id-1", text) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ class SipConfig:
     shared_memory_mb: int = 256
     private_memory_mb: int = 16
 
-    @property
+    @cached_property
     def trusted(self) -> frozenset[str]:
         """Sources ("ip" or "ip:port") whose INVITEs are the interconnect's (no digest auth)."""
         return frozenset(self.trusted_sources or self.gateways)

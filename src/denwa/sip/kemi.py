@@ -1,7 +1,9 @@
-"""Kamailio's KEMI entry point: ``mod_init`` and the route methods, delegating to ``Router``.
+"""Kamailio's Python entry point: ``mod_init`` and the route methods, delegating to ``Router``.
 
 Loaded by app_python3 through the loader script ``denwa sip`` writes (it adds the
-virtualenv's site-packages, since Kamailio embeds Debian's Python 3.11).
+virtualenv's site-packages, since Kamailio embeds Debian's Python 3.11).  The
+Kamailio cfg (``kamailio.cfg.template``) calls these methods with ``python_exec``
+only where something is to be decided; KSR is the same as under a KEMI engine.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import KSR  # type: ignore[import-not-found]  # provided by app_python3 inside Kamailio
 
@@ -54,43 +54,14 @@ class KsrMessage:
     def source_port(self) -> int:
         return int(KSR.pv.get("$sp") or 0)
 
-    def has_to_tag(self) -> bool:
-        return bool(KSR.siputils.has_totag() > 0)
-
     def header(self, name: str) -> str | None:
         value = KSR.hdr.get(name)
         return str(value) if value else None
-
-    def sanity_ok(self) -> bool:
-        if KSR.maxfwd.process_maxfwd(10) < 0:
-            KSR.sl.sl_send_reply(483, "Too Many Hops")
-            return False
-        return bool(KSR.sanity.sanity_check(17895, 7) > 0)
 
     def reply(self, code: int, reason: str, headers: Sequence[str] = ()) -> None:
         for header in headers:
             KSR.hdr.append_to_reply(header + "\r\n")
         KSR.sl.send_reply(code, reason)
-
-    def is_retransmission(self) -> bool:
-        if KSR.tmx.t_precheck_trans() > 0:
-            KSR.tm.t_check_trans()
-            return True
-        return bool(KSR.tm.t_check_trans() == 0)
-
-    def relay_in_dialog(self) -> None:
-        if KSR.rr.loose_route() > 0:
-            KSR.tm.t_relay()
-            return
-        if KSR.is_ACK():
-            if KSR.tm.t_check_trans() > 0:
-                KSR.tm.t_relay()
-            return
-        KSR.sl.sl_send_reply(404, "Not here")
-
-    def relay_cancel(self) -> None:
-        if KSR.tm.t_check_trans() > 0:
-            KSR.tm.t_relay()
 
     def auth_username(self) -> str | None:
         user = KSR.pv.get("$au")
@@ -124,12 +95,16 @@ class KsrMessage:
     def remove_header(self, name: str) -> None:
         KSR.hdr.remove(name)
 
-    def track_dialog(self, max_seconds: int, variables: dict[str, str]) -> None:
-        KSR.pv.seti("$avp(denwa_timeout)", max_seconds)  # the dialog module's timeout_avp
+    def track_dialog(self, variables: Mapping[str, str], max_seconds: int | None = None) -> None:
+        if max_seconds is not None:  # otherwise the dialog module's default_timeout
+            KSR.pv.seti("$avp(denwa_timeout)", max_seconds)  # the dialog module's timeout_avp
         KSR.pv.sets("$dlg_ctx(timeout_route)", "ksr_dialog_timeout")
         KSR.dialog.dlg_manage()
         for name, value in variables.items():
             self.set_dialog_var(name, value)
+
+    def dialog_call_id(self) -> str:
+        return str(KSR.pv.get("$dlg(callid)") or "")
 
     def set_dialog_var(self, name: str, value: str) -> None:
         KSR.pv.sets(f"$dlg_var({name})", value)

@@ -1,9 +1,12 @@
 """SIP routing as a sequence of small named steps (Kamailio's basic KEMI example, our policy).
 
-``Router.request`` runs for every request; each step either finishes the
-request (reply, relay, drop) by returning ``DONE`` or lets the next one run.
-Every admit/refuse decision comes from the core's ``decide``; every INVITE
-leaves exactly one CDR (refused now, the others when the dialog ends).
+``Router.request`` runs for every request that needs deciding: the Kamailio cfg
+(``kamailio.cfg.template``) has already dropped malformed requests and handled
+CANCEL, requests inside a dialog and retransmissions, which decide nothing.  Each
+step either finishes the request (reply, relay, drop) by returning ``DONE`` or
+lets the next one run.  Every admit/refuse decision comes from the core's
+``decide``; every INVITE leaves exactly one CDR (refused now, the others when the
+dialog ends).
 """
 
 from __future__ import annotations
@@ -33,9 +36,48 @@ ZENKOKU_CALL_HEADER = "X-Denwa-Caller-Service"
 """The interconnect's indication of the caller's services (e.g. ``zenkoku_call``)."""
 
 
+CALL_VAR = "call"
+"""The dialog variable with a call's CDR fields (``CallNote.packed``)."""
+ANSWER_VAR = "answer"
+"""The dialog variable with the answer time (Unix seconds), set at ``dialog:start``."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallNote:
+    """What a call's CDR needs from its INVITE, kept with the dialog until the call ends.
+
+    Dialog events of one call may run in any Kamailio worker, so this travels in a
+    dialog variable: one, since each costs Kamailio a shared-memory allocation.
+    """
+
+    cdr_id: str
+    caller: str
+    callee: str
+    start: float
+
+    def packed(self) -> str:
+        """``<start> <length of callee> <callee><caller>`` (the Call-ID is the dialog's own).
+
+        Exact for any caller and callee text: the length marks where the callee ends.
+        """
+        return f"{self.start:.3f} {len(self.callee)} {self.callee}{self.caller}"
+
+    @classmethod
+    def unpacked(cls, cdr_id: str, text: str | None) -> CallNote | None:
+        """The note ``packed`` wrote, or None if ``text`` is missing or not one."""
+        if not text:
+            return None
+        try:
+            start, length, rest = text.split(" ", 2)
+            cut = int(length)
+            return cls(cdr_id, rest[cut:], rest[:cut], float(start))
+        except ValueError:
+            return None
+
+
 @dataclass
 class Router:
-    """denwa's request route: reqinit, cancel, in-dialog, register, invite."""
+    """denwa's request route (register, invite, other) and the dialog's events."""
 
     config: SipConfig
     snapshots: SnapshotWatcher
@@ -44,15 +86,7 @@ class Router:
     _steps: tuple[Callable[[SipMessage], bool], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._steps = (
-            self.reqinit,
-            self.cancel,
-            self.within_dialog,
-            self.retransmission,
-            self.register,
-            self.invite,
-            self.other_method,
-        )
+        self._steps = (self.register, self.invite, self.other_method)
 
     def request(self, sip: SipMessage) -> None:
         """Route one SIP request."""
@@ -61,30 +95,6 @@ class Router:
                 return
 
     # --- steps --------------------------------------------------------------------
-
-    def reqinit(self, sip: SipMessage) -> bool:
-        """Drop malformed requests."""
-        if not sip.sanity_ok():
-            return DONE
-        return NEXT
-
-    def cancel(self, sip: SipMessage) -> bool:
-        """Relay a CANCEL to its transaction (the dialog then fails as cancelled)."""
-        if sip.method() != "CANCEL":
-            return NEXT
-        sip.relay_cancel()
-        return DONE
-
-    def within_dialog(self, sip: SipMessage) -> bool:
-        """Requests inside a dialog follow its route set."""
-        if not sip.has_to_tag():
-            return NEXT
-        sip.relay_in_dialog()
-        return DONE
-
-    def retransmission(self, sip: SipMessage) -> bool:
-        """A retransmission is absorbed by its transaction."""
-        return DONE if sip.is_retransmission() else NEXT
 
     def register(self, sip: SipMessage) -> bool:
         """REGISTER with digest authentication against the snapshot's HA1."""
@@ -163,30 +173,27 @@ class Router:
     def _admit(
         self, sip: SipMessage, decision: Admit, started: float, caller: str, inbound: bool = False
     ) -> None:
-        callee = sip.ruri_user() if inbound else (decision.number or sip.ruri_user())
-        call = {
-            "cdr_id": sip.call_id(),
-            "caller": caller,
-            "callee": callee,
-            "start": f"{started:.3f}",
-        }
+        dialled = sip.ruri_user()
+        callee = dialled if inbound else (decision.number or dialled)
+        call = CallNote(sip.call_id(), caller, callee, started)
         if decision.route is Route.SUBSCRIBER:
             if not sip.lookup_location(callee):
                 sip.reply(480, "Temporarily Unavailable")
                 self._spool_unanswered(call, "no_answer", 480)
                 return
             sip.record_route()
-            sip.track_dialog(self.config.max_call_seconds, call)
+            sip.track_dialog({CALL_VAR: call.packed()})
             sip.watch_failures()
             sip.relay()
             return
-        sip.set_ruri_user(callee)
+        if callee != dialled:
+            sip.set_ruri_user(callee)
         sip.remove_header("P-Asserted-Identity")
         sip.add_header(f"P-Asserted-Identity: <sip:{caller}@{self.config.realm}>")
         if decision.privacy is Privacy.WITHHOLD:
             sip.add_header("Privacy: id")
         sip.record_route()
-        sip.track_dialog(self.config.max_call_seconds, call)
+        sip.track_dialog({CALL_VAR: call.packed()})
         if not sip.relay_to_gateways():
             sip.reply(503, "Service Unavailable", ["Retry-After: 30"])
 
@@ -208,14 +215,17 @@ class Router:
         sip.set_dialog_var("final_code", str(code))
 
     def dialog_timeout(self, sip: SipMessage) -> None:
-        """The maximum call length is reached: write the CDR now; the dialog module sends BYEs."""
-        self._write_cdr(sip, "answered", ended=self.clock())
+        """The maximum call length is reached: write the CDR now; the dialog module sends BYEs.
+
+        Marked as written, so that a ``dialog:end`` after the BYEs writes no second CDR.
+        """
+        self._write_cdr(sip, "answered", ended=self.clock(), mark_written=True)
 
     def dialog_event(self, sip: SipMessage, event: str) -> None:
         """dialog:start → note the answer time; dialog:end/failed → write the call's CDR."""
         now = self.clock()
         if event == "dialog:start":
-            sip.set_dialog_var("answer", f"{now:.3f}")
+            sip.set_dialog_var(ANSWER_VAR, f"{now:.3f}")
             self._journal_answer(sip, now)
         elif event == "dialog:end":
             self._write_cdr(sip, "answered", ended=now)
@@ -223,15 +233,20 @@ class Router:
             code = _int(sip.dialog_var("final_code")) or sip.final_reply_code()
             self._write_cdr(sip, FAILURE_DISPOSITIONS.get(code, "failed"), code, ended=now)
 
+    def _call(self, sip: SipMessage, moment: float) -> CallNote:
+        """The call of the current dialog, as its INVITE noted it."""
+        call = CallNote.unpacked(sip.dialog_call_id(), sip.dialog_var(CALL_VAR))
+        return call or CallNote(sip.dialog_call_id(), sip.from_user(), sip.ruri_user(), moment)
+
     def _journal_answer(self, sip: SipMessage, answered: float) -> None:
         """Note the answered call now, so a call whose end never comes is still billed."""
-        started = _float(sip.dialog_var("start")) or answered
+        call = self._call(sip, answered)
         self.spool.append(
             {
-                "id": sip.dialog_var("cdr_id") or sip.call_id(),
-                "caller": sip.dialog_var("caller") or sip.from_user(),
-                "callee": sip.dialog_var("callee") or sip.ruri_user(),
-                "start": iso(started),
+                "id": call.cdr_id,
+                "caller": call.caller,
+                "callee": call.callee,
+                "start": iso(call.start),
                 "answer": iso(answered),
                 "end": None,
                 "disposition": "in_progress",
@@ -240,19 +255,26 @@ class Router:
         )
 
     def _write_cdr(
-        self, sip: SipMessage, disposition: str, sip_code: int | None = None, *, ended: float
+        self,
+        sip: SipMessage,
+        disposition: str,
+        sip_code: int | None = None,
+        *,
+        ended: float,
+        mark_written: bool = False,
     ) -> None:
         if sip.dialog_var("cdr_written"):
             return  # one CDR per call, whichever of the timeout and the end comes first
-        sip.set_dialog_var("cdr_written", "1")
-        answer = _float(sip.dialog_var("answer")) if disposition == "answered" else None
-        started = _float(sip.dialog_var("start")) or ended
+        if mark_written:
+            sip.set_dialog_var("cdr_written", "1")
+        answer = _float(sip.dialog_var(ANSWER_VAR)) if disposition == "answered" else None
+        call = self._call(sip, ended)
         self.spool.append(
             {
-                "id": sip.dialog_var("cdr_id") or sip.call_id(),
-                "caller": sip.dialog_var("caller") or sip.from_user(),
-                "callee": sip.dialog_var("callee") or sip.ruri_user(),
-                "start": iso(started),
+                "id": call.cdr_id,
+                "caller": call.caller,
+                "callee": call.callee,
+                "start": iso(call.start),
                 "answer": iso(answer),
                 "end": iso(ended),
                 "disposition": disposition if answer or disposition != "answered" else "failed",
@@ -271,16 +293,16 @@ class Router:
                 f"X-Denwa-Announcement: {text.announcement_ja}",
             ],
         )
-        call = {"cdr_id": sip.call_id(), "caller": caller, "callee": sip.ruri_user()}
-        self._spool_unanswered({**call, "start": f"{started:.3f}"}, "refused", text.sip_code)
+        call = CallNote(sip.call_id(), caller, sip.ruri_user(), started)
+        self._spool_unanswered(call, "refused", text.sip_code)
 
-    def _spool_unanswered(self, call: dict[str, str], disposition: str, sip_code: int) -> None:
-        moment = iso(float(call["start"]))
+    def _spool_unanswered(self, call: CallNote, disposition: str, sip_code: int) -> None:
+        moment = iso(call.start)
         self.spool.append(
             {
-                "id": call["cdr_id"],
-                "caller": call["caller"],
-                "callee": call["callee"],
+                "id": call.cdr_id,
+                "caller": call.caller,
+                "callee": call.callee,
                 "start": moment,
                 "answer": None,
                 "end": moment,
