@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 
+from denwa.calls import ingest
 from denwa.calls.ingest import close_overdue_calls, ingest_spool
 from denwa.calls.models import Cdr, OpenCall, SpoolOffset
 from denwa.core.operator_data.bundle import OperatorData
@@ -125,3 +127,25 @@ def test_an_answered_call_whose_end_never_comes_is_closed_at_its_maximum_length(
     assert (before, closed) == (0, 1)  # a minute's grace for a late end record
     assert (cdr.disposition, cdr.billed_seconds) == ("answered", 4 * 3600)
     assert OpenCall.objects.count() == 0
+
+
+def test_a_database_outage_makes_the_follower_wait_and_retry_not_die(
+    spool: CdrSpool, data: OperatorData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool.append(record("outage1"))
+    real_pass = ingest.ingest_spool
+    attempts: list[str] = []
+
+    def flaky_pass(directory: Path, data: OperatorData) -> ingest.IngestPass:
+        if len(attempts) < 2:
+            attempts.append("down")
+            raise OperationalError("connection refused")
+        attempts.append("up")
+        return real_pass(directory, data)
+
+    monkeypatch.setattr(ingest, "ingest_spool", flaky_pass)
+    ingest.follow_spool(
+        spool.directory, lambda: data, interval=0, retry_after=0, stop=lambda: "up" in attempts
+    )
+    assert attempts == ["down", "down", "up"]
+    assert Cdr.objects.filter(cdr_id="outage1").count() == 1

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 
 from denwa.calls.errors import CdrFileError
 from denwa.calls.models import Cdr, OpenCall, SpoolOffset
@@ -155,11 +155,31 @@ def follow_spool(
     interval: float = 0.5,
     report: Callable[[IngestPass], None] | None = None,
     stop: Callable[[], bool] = lambda: False,
+    retry_after: float = 2.0,
 ) -> None:
-    """Ingest every ``interval`` seconds until ``stop()`` (CDRs reach the console within ~1 s)."""
+    """Ingest every ``interval`` seconds until ``stop()`` (CDRs reach the console within ~1 s).
+
+    While the database is unreachable the CDRs wait in the spool: the pass is
+    retried every ``retry_after`` seconds (its transaction rolled back, nothing
+    half-done), and the calls themselves never depended on the database.
+    """
+    down_since: float | None = None
     while not stop():
-        done = ingest_spool(directory, data())
-        close_overdue_calls(data(), datetime.now(UTC))
+        try:
+            done = ingest_spool(directory, data())
+            close_overdue_calls(data(), datetime.now(UTC))
+        except DatabaseError as error:
+            if down_since is None:
+                down_since = time.monotonic()
+                logger.warning("database unreachable, CDRs wait in the spool: %s", error)
+            connection.close()  # a fresh connection on the next try
+            time.sleep(retry_after)
+            continue
+        if down_since is not None:
+            logger.warning(
+                "database back after %.0f s; ingesting the spool", time.monotonic() - down_since
+            )
+            down_since = None
         if report is not None and done.imported:
             report(done)
         time.sleep(interval)
