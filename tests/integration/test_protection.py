@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from django.conf import settings
@@ -595,3 +595,32 @@ def test_every_protection_page_renders(
             )
             assert form.templates[0].name == "console/action_form.html", (model, action)
     assert LongCall.objects.count() == 1
+
+
+def test_a_nearly_full_spool_disk_raises_one_alert_an_hour(
+    spool: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool.mkdir()
+    total = 100 << 30
+    free = {"bytes": 10 << 30}  # exactly the threshold share: no alert yet
+    monkeypatch.setattr(
+        "denwa.protection.ingest.shutil.disk_usage",
+        lambda path: shutil_usage(total, total - free["bytes"], free["bytes"]),
+    )
+    hour = NOW.replace(minute=0, second=0)
+    assert protection_pass(spool, hour).alerts == 0
+    free["bytes"] = (10 << 30) - (1 << 20)
+    assert protection_pass(spool, hour).alerts == 1
+    assert protection_pass(spool, hour + timedelta(minutes=59)).alerts == 0
+    alert = Alert.objects.get(kind=Alert.Kind.SPOOL_DISK)
+    assert alert.detail["free_percent"] == 9
+
+
+class DiskUsage(NamedTuple):
+    total: int
+    used: int
+    free: int
+
+
+def shutil_usage(total: int, used: int, free: int) -> DiskUsage:
+    return DiskUsage(total, used, free)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -68,7 +69,7 @@ def protection_pass(spool: Path, now: datetime | None = None) -> ProtectionPass:
     now = now or timezone.now()
     events, event_alerts = ingest_events(spool, policy.rules)
     calls, anomalies = count_international_calls(policy)
-    flagged = flag_calls(policy.rules, now)
+    flagged = flag_calls(policy.rules, now) + check_spool_disk(spool, policy.rules, now)
     published = publish_if_changed()
     return ProtectionPass(events, calls, event_alerts + anomalies + flagged, published)
 
@@ -311,6 +312,22 @@ def flag_calls(rules: ProtectionRules, now: datetime) -> int:
             },
         )
     return raised
+
+
+def check_spool_disk(spool: Path, rules: ProtectionRules, now: datetime) -> int:
+    """An alert (once an hour at most) when the spool's disk has little room left."""
+    if rules.spool_disk_free_alert_percent <= 0 or not spool.is_dir():
+        return 0
+    usage = shutil.disk_usage(spool)
+    free_percent = usage.free * 100 // max(usage.total, 1)
+    if free_percent >= rules.spool_disk_free_alert_percent:
+        return 0
+    return _raise(
+        Alert.Kind.SPOOL_DISK,
+        f"spool_disk:{now:%Y-%m-%dT%H}",
+        at=now,
+        detail={"path": str(spool), "free_percent": free_percent, "free_mb": usage.free >> 20},
+    )
 
 
 def _flag_hold(held: HeldCall, until: datetime, rules: ProtectionRules) -> int:

@@ -26,6 +26,7 @@ class Alert(models.Model):
         INTERNATIONAL_ANOMALY = "international_anomaly", _("international minutes far above usual")
         INTERNATIONAL_SPEND_CAP = "international_spend_cap", _("international spending cap reached")
         OVERLOAD = "overload", _("calls refused by an overload limit")
+        SPOOL_DISK = "spool_disk", _("the spool's disk is nearly full")
 
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     key = models.CharField(_("key"), max_length=200, unique=True)

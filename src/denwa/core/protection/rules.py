@@ -45,6 +45,8 @@ class ProtectionRules:
     anomaly_factor: int = 5
     anomaly_min_minutes: int = 60
     anomaly_history_days: int = 28
+    # The spool's disk (CDRs and events wait there when the database is away).
+    spool_disk_free_alert_percent: int = 10
 
     def as_record(self) -> dict[str, Any]:
         """The rules as plain values (for JSON and for the console)."""
@@ -53,6 +55,7 @@ class ProtectionRules:
 
 MINIMUMS: dict[str, int] = {
     "international_daily_cap_yen": 0,
+    "spool_disk_free_alert_percent": 0,
     "international_min_call_seconds": 1,
 }
 """Settings that may be lower than the usual minimum of 1 (a cap of 0 bars by spending)."""
