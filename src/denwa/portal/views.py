@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -80,23 +81,25 @@ def client_address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR") or "0.0.0.0")
 
 
+SIGN_IN_REFUSALS: dict[str, Any] = {
+    SignInFailed.code: gettext_lazy("The 050 number or the password is wrong."),
+    NumberLocked.code: gettext_lazy(
+        "The password was wrong too many times. Signing in with this number is "
+        "locked until %(time)s. If you have forgotten the password, please ask the "
+        "support desk for a new one."
+    ),
+    SourceThrottled.code: gettext_lazy(
+        "Too many failed sign-ins from your connection. Please try again after %(time)s."
+    ),
+}
+"""What the sign-in page says for each refusal (by the error's code)."""
+
+
 def sign_in_refusal(error: PortalError) -> str:
-    """What the sign-in page says for a refusal."""
-    if isinstance(error, NumberLocked):
-        until = date_format(localtime(error.until), "H:i")
-        return _(
-            "The password was wrong too many times. Signing in with this number is "
-            "locked until %(time)s. If you have forgotten the password, please ask the "
-            "support desk for a new one."
-        ) % {"time": until}
-    if isinstance(error, SourceThrottled):
-        until = date_format(localtime(error.until), "H:i")
-        return _(
-            "Too many failed sign-ins from your connection. Please try again after %(time)s."
-        ) % {"time": until}
-    if isinstance(error, SignInFailed):
-        return _("The 050 number or the password is wrong.")
-    return error.message
+    """What the sign-in page says for a refusal (the time a lock ends, if it has one)."""
+    until = getattr(error, "until", None)
+    time = date_format(localtime(until), "H:i") if until is not None else ""
+    return str(SIGN_IN_REFUSALS.get(error.code, error.message)) % {"time": time}
 
 
 @never_cache
