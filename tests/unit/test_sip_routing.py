@@ -12,7 +12,7 @@ import pytest
 
 from denwa.core.operator_data.bundle import OperatorData
 from denwa.sip.config import SipConfig
-from denwa.sip.routing import CallNote, Router
+from denwa.sip.routing import Router
 from denwa.sip.snapshot import SnapshotWatcher, encode_snapshot, write_snapshot
 from denwa.sip.spool import CdrSpool, iso
 
@@ -387,26 +387,3 @@ def test_a_call_that_ends_unanswered_is_not_billed_as_answered(router: Router) -
     router.dialog_event(sip, "dialog:end")  # no dialog:start before it
     [record] = spooled(router)
     assert json.loads(record)["disposition"] == "failed"
-
-
-@pytest.mark.parametrize(
-    ("caller", "callee"),
-    [
-        (ALICE, "0312345678"),
-        ("anonymous", "05055500002"),
-        ("a b|c 12", "0 3"),
-        ("", ""),
-        ("07055123456", "12 34"),
-    ],
-    ids=["plain", "withheld", "separators-in-caller", "empty", "digits-and-space-in-callee"],
-)
-def test_a_call_note_survives_its_dialog_variable_whatever_the_numbers_hold(
-    caller: str, callee: str
-) -> None:
-    note = CallNote("id-1", caller, callee, NOW + 0.123)
-    assert CallNote.unpacked("id-1", note.packed()) == note
-
-
-@pytest.mark.parametrize("text", [None, "", "garbage", "1.0 x 03", "1.0 9"], ids=repr)
-def test_a_missing_or_broken_call_note_reads_as_none(text: str | None) -> None:
-    assert CallNote.unpacked("id-1", text) is None

@@ -38,9 +38,20 @@ class SipConfig:
         """Sources ("ip" or "ip:port") whose INVITEs are the interconnect's (no digest auth)."""
         return frozenset(self.trusted_sources or self.gateways)
 
+    @cached_property
+    def _trusted_pairs(self) -> frozenset[tuple[str, int]]:
+        """The "ip:port" entries of ``trusted`` as (ip, port), for ``is_trusted``."""
+        pairs = (entry.rsplit(":", 1) for entry in self.trusted if ":" in entry)
+        return frozenset(
+            (ip, int(port)) for ip, port in pairs if port.isdigit() and str(int(port)) == port
+        )
+
     def is_trusted(self, ip: str, port: int) -> bool:
-        """Whether a request from ``ip:port`` comes from the interconnect."""
-        return ip in self.trusted or f"{ip}:{port}" in self.trusted
+        """Whether a request from ``ip:port`` comes from the interconnect.
+
+        An entry of ``trusted`` is either the ip itself or exactly "ip:port".
+        """
+        return ip in self.trusted or (ip, port) in self._trusted_pairs
 
     @classmethod
     def load(cls, path: Path | None) -> SipConfig:

@@ -15,15 +15,17 @@ AUTH_CHECK_USER = 1  # auth check: the digest user must be the From user
 class KsrMessage:
     """The current request, seen through KSR (one instance per request).
 
-    The method and the From user cannot change while a request is routed: they are
-    read from Kamailio once per instance (the routing steps ask for them repeatedly).
+    What the routing steps ask for repeatedly is read from Kamailio once per instance:
+    the method and the From user cannot change while a request is routed, the
+    R-URI user only through ``set_ruri_user`` and ``lookup_location``.
     """
 
-    __slots__ = ("_from_user", "_method")
+    __slots__ = ("_from_user", "_method", "_ruri_user")
 
     def __init__(self) -> None:
         self._method: str | None = None
         self._from_user: str | None = None
+        self._ruri_user: str | None = None
 
     def method(self) -> str:
         if self._method is None:
@@ -31,7 +33,9 @@ class KsrMessage:
         return self._method
 
     def ruri_user(self) -> str:
-        return str(KSR.pv.get("$rU") or "")
+        if self._ruri_user is None:
+            self._ruri_user = str(KSR.pv.get("$rU") or "")
+        return self._ruri_user
 
     def from_user(self) -> str:
         if self._from_user is None:
@@ -80,6 +84,7 @@ class KsrMessage:
         return bool(KSR.registrar.save("location", 0) > 0)
 
     def lookup_location(self, number: str) -> bool:
+        self._ruri_user = None
         KSR.setuser(number)
         return bool(KSR.registrar.lookup("location") > 0)
 
@@ -87,6 +92,7 @@ class KsrMessage:
         KSR.rr.record_route()
 
     def set_ruri_user(self, user: str) -> None:
+        self._ruri_user = None
         KSR.setuser(user)
 
     def add_header(self, header: str) -> None:

@@ -23,7 +23,7 @@ from denwa.core.timeutil import billing_date
 from denwa.sip.config import SipConfig
 from denwa.sip.message import SipMessage
 from denwa.sip.snapshot import PolicySnapshot, SnapshotWatcher
-from denwa.sip.spool import CdrSpool, iso
+from denwa.sip.spool import CdrSpool, call_fields, iso
 
 DONE = True
 NEXT = False
@@ -37,42 +37,13 @@ ZENKOKU_CALL_HEADER = "X-Denwa-Caller-Service"
 
 
 CALL_VAR = "call"
-"""The dialog variable with a call's CDR fields (``CallNote.packed``)."""
+"""The dialog variable with the call's CDR members (``spool.call_fields``), set by its INVITE.
+
+A call's dialog events may run in any Kamailio worker, so what its records need
+travels with the dialog: in one variable, since each costs Kamailio shared memory.
+"""
 ANSWER_VAR = "answer"
-"""The dialog variable with the answer time (Unix seconds), set at ``dialog:start``."""
-
-
-@dataclass(frozen=True, slots=True)
-class CallNote:
-    """What a call's CDR needs from its INVITE, kept with the dialog until the call ends.
-
-    Dialog events of one call may run in any Kamailio worker, so this travels in a
-    dialog variable: one, since each costs Kamailio a shared-memory allocation.
-    """
-
-    cdr_id: str
-    caller: str
-    callee: str
-    start: float
-
-    def packed(self) -> str:
-        """``<start> <length of callee> <callee><caller>`` (the Call-ID is the dialog's own).
-
-        Exact for any caller and callee text: the length marks where the callee ends.
-        """
-        return f"{self.start:.3f} {len(self.callee)} {self.callee}{self.caller}"
-
-    @classmethod
-    def unpacked(cls, cdr_id: str, text: str | None) -> CallNote | None:
-        """The note ``packed`` wrote, or None if ``text`` is missing or not one."""
-        if not text:
-            return None
-        try:
-            start, length, rest = text.split(" ", 2)
-            cut = int(length)
-            return cls(cdr_id, rest[cut:], rest[:cut], float(start))
-        except ValueError:
-            return None
+"""The dialog variable with the answer time (``spool.iso``), set at ``dialog:start``."""
 
 
 @dataclass
@@ -175,14 +146,14 @@ class Router:
     ) -> None:
         dialled = sip.ruri_user()
         callee = dialled if inbound else (decision.number or dialled)
-        call = CallNote(sip.call_id(), caller, callee, started)
+        call = call_fields(sip.call_id(), caller, callee, started)
         if decision.route is Route.SUBSCRIBER:
             if not sip.lookup_location(callee):
                 sip.reply(480, "Temporarily Unavailable")
-                self._spool_unanswered(call, "no_answer", 480)
+                self.spool.append_cdr(call, None, iso(started), "no_answer", 480)
                 return
             sip.record_route()
-            sip.track_dialog({CALL_VAR: call.packed()})
+            sip.track_dialog({CALL_VAR: call})
             sip.watch_failures()
             sip.relay()
             return
@@ -193,7 +164,7 @@ class Router:
         if decision.privacy is Privacy.WITHHOLD:
             sip.add_header("Privacy: id")
         sip.record_route()
-        sip.track_dialog({CALL_VAR: call.packed()})
+        sip.track_dialog({CALL_VAR: call})
         if not sip.relay_to_gateways():
             sip.reply(503, "Service Unavailable", ["Retry-After: 30"])
 
@@ -225,7 +196,6 @@ class Router:
         """dialog:start → note the answer time; dialog:end/failed → write the call's CDR."""
         now = self.clock()
         if event == "dialog:start":
-            sip.set_dialog_var(ANSWER_VAR, f"{now:.3f}")
             self._journal_answer(sip, now)
         elif event == "dialog:end":
             self._write_cdr(sip, "answered", ended=now)
@@ -233,26 +203,19 @@ class Router:
             code = _int(sip.dialog_var("final_code")) or sip.final_reply_code()
             self._write_cdr(sip, FAILURE_DISPOSITIONS.get(code, "failed"), code, ended=now)
 
-    def _call(self, sip: SipMessage, moment: float) -> CallNote:
-        """The call of the current dialog, as its INVITE noted it."""
-        call = CallNote.unpacked(sip.dialog_call_id(), sip.dialog_var(CALL_VAR))
-        return call or CallNote(sip.dialog_call_id(), sip.from_user(), sip.ruri_user(), moment)
+    def _call(self, sip: SipMessage, moment: float) -> str:
+        """The current dialog's call, as its INVITE noted it (``spool.call_fields``)."""
+        noted = sip.dialog_var(CALL_VAR)
+        if noted:
+            return noted
+        return call_fields(sip.dialog_call_id(), sip.from_user(), sip.ruri_user(), moment)
 
     def _journal_answer(self, sip: SipMessage, answered: float) -> None:
         """Note the answered call now, so a call whose end never comes is still billed."""
-        call = self._call(sip, answered)
-        self.spool.append(
-            {
-                "id": call.cdr_id,
-                "caller": call.caller,
-                "callee": call.callee,
-                "start": iso(call.start),
-                "answer": iso(answered),
-                "end": None,
-                "disposition": "in_progress",
-                "max_end": iso(answered + self.config.max_call_seconds),
-            }
-        )
+        answer = iso(answered)
+        sip.set_dialog_var(ANSWER_VAR, answer)
+        max_end = iso(answered + self.config.max_call_seconds)
+        self.spool.append_journal(self._call(sip, answered), answer, max_end)
 
     def _write_cdr(
         self,
@@ -267,20 +230,10 @@ class Router:
             return  # one CDR per call, whichever of the timeout and the end comes first
         if mark_written:
             sip.set_dialog_var("cdr_written", "1")
-        answer = _float(sip.dialog_var(ANSWER_VAR)) if disposition == "answered" else None
-        call = self._call(sip, ended)
-        self.spool.append(
-            {
-                "id": call.cdr_id,
-                "caller": call.caller,
-                "callee": call.callee,
-                "start": iso(call.start),
-                "answer": iso(answer),
-                "end": iso(ended),
-                "disposition": disposition if answer or disposition != "answered" else "failed",
-                "sip_code": sip_code,
-            }
-        )
+        answer = sip.dialog_var(ANSWER_VAR) if disposition == "answered" else None
+        if disposition == "answered" and not answer:
+            disposition = "failed"
+        self.spool.append_cdr(self._call(sip, ended), answer, iso(ended), disposition, sip_code)
 
     def _refuse(self, sip: SipMessage, refusal: Refuse, started: float, caller: str) -> None:
         text = refusal.text
@@ -293,32 +246,18 @@ class Router:
                 f"X-Denwa-Announcement: {text.announcement_ja}",
             ],
         )
-        call = CallNote(sip.call_id(), caller, sip.ruri_user(), started)
-        self._spool_unanswered(call, "refused", text.sip_code)
-
-    def _spool_unanswered(self, call: CallNote, disposition: str, sip_code: int) -> None:
-        moment = iso(call.start)
-        self.spool.append(
-            {
-                "id": call.cdr_id,
-                "caller": call.caller,
-                "callee": call.callee,
-                "start": moment,
-                "answer": None,
-                "end": moment,
-                "disposition": disposition,
-                "sip_code": sip_code,
-            }
-        )
+        call = call_fields(sip.call_id(), caller, sip.ruri_user(), started)
+        self.spool.append_cdr(call, None, iso(started), "refused", text.sip_code)
 
     def _authenticated(self, sip: SipMessage, snapshot: PolicySnapshot, proxy: bool) -> bool:
         """Digest-authenticate the sender as the From user; challenge or refuse otherwise."""
         user = sip.from_user()
-        credentials = snapshot.credentials(user)
-        if sip.auth_username() is None:
+        authenticating = sip.auth_username()
+        if authenticating is None:
             sip.challenge(self.config.realm, proxy)
             return False
-        if credentials is None or sip.auth_username() != user:
+        credentials = snapshot.credentials(user)
+        if credentials is None or authenticating != user:
             sip.reply(403, "Forbidden")
             return False
         result = sip.check_auth(self.config.realm, credentials.ha1, proxy)
@@ -340,13 +279,6 @@ FAILURE_DISPOSITIONS = {
     480: "no_answer",
 }
 """The final SIP code of an unanswered call → its CDR disposition."""
-
-
-def _float(text: str | None) -> float | None:
-    try:
-        return float(text) if text else None
-    except ValueError:
-        return None
 
 
 def _int(text: str | None) -> int:
