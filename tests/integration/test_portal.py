@@ -618,7 +618,9 @@ def test_an_inquiry_is_sent_and_the_operators_reply_appears(alice: Contract, pag
     body = text(page.get(reverse("portal:inquiry", args=[inquiry.pk])))
     assert "ご確認ありがとうございます。" in body
     assert "console:tanaka" not in body
-    assert "通話料について" in text(page.get(reverse("portal:support")))
+    listed = text(page.get(reverse("portal:support")))
+    assert "通話料について" in listed
+    assert "回答済み" in listed
 
 
 @pytest.mark.parametrize(

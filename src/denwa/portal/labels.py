@@ -36,6 +36,12 @@ TAX_LABELS: dict[str, Any] = {
     "standard": gettext_lazy("Consumption tax %(rate)s%%"),
     "exempt": gettext_lazy("Tax exempt (international calls)"),
 }
+INQUIRY_STATES: dict[str, Any] = {
+    "open": gettext_lazy("waiting for a reply"),
+    "answered": gettext_lazy("answered by the support desk"),
+    "closed": gettext_lazy("closed"),
+}
+"""An inquiry's status as the subscriber reads it (the console has the operator's words)."""
 LATE_MONTH = re.compile(r"(\d{4}-\d{2})")
 
 
@@ -77,6 +83,12 @@ def line_label(code: str, description: str) -> tuple[str, str]:
     if name is None:
         return description, ""
     return str(name), description if code in DETAILED_LINES else ""
+
+
+def inquiry_state(status: str) -> str:
+    """An inquiry's status in the subscriber's words."""
+    label = INQUIRY_STATES.get(status)
+    return status if label is None else str(label)
 
 
 def tax_label(category: str, rate: str) -> str:

@@ -59,6 +59,12 @@ def tax_label(row: object) -> str:
 
 
 @register.filter
+def inquiry_state(status: str) -> str:
+    """An inquiry's status in the subscriber's words."""
+    return labels.inquiry_state(status)
+
+
+@register.filter
 def short_month(month: str) -> str:
     """The chart's axis label: 11月 / Nov (the year when it is January)."""
     year, number = month.split("-")
