@@ -175,13 +175,18 @@ def test_the_last_four_digits_can_be_hidden(
     shoot(alice, screenshots, "05-call")
 
 
-def test_the_pages_switch_to_english_and_back(alice: Any, server: PortalServer) -> None:
+def test_the_pages_switch_to_english_and_back(
+    alice: Any, server: PortalServer, screenshots: Path
+) -> None:
     alice.goto(f"{server.url}/my/statements/")
     alice.click("button[value=en]")
     try:
         expect(alice.locator("html")).to_have_attribute("lang", "en")
         assert alice.locator("h1").inner_text() == "Statements"
         assert "not yet requested" in alice.locator("#statements").inner_text()
+        alice.goto(f"{server.url}/my/statements/{server.facts['alice_statement']}/")
+        assert "Calls: Mobile phones" in alice.locator("#lines").inner_text()
+        shoot(alice, screenshots, "10-statement-english")
         alice.goto(f"{server.url}/my/calls/?month={server.facts['last']}")
         assert "Mobile phones" in alice.locator("#calls").inner_text()
     finally:
