@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import shutil
@@ -37,6 +38,7 @@ def write_runtime(home: Path, config: SipConfig) -> Path:
         gateway_timeout_ms=config.gateway_timeout_seconds * 1000,
         max_call_seconds=config.max_call_seconds,
         auth_secret=secret_file.read_text().strip(),
+        interconnect=interconnect_route(config),
     )
     (run / "kamailio.cfg").write_text(cfg, encoding="utf-8")
     gateways = "".join(
@@ -46,6 +48,31 @@ def write_runtime(home: Path, config: SipConfig) -> Path:
     (run / "gateways.list").write_text(gateways, encoding="utf-8")
     (run / "kemi_loader.py").write_text(_loader(home), encoding="utf-8")
     return run / "kamailio.cfg"
+
+
+def interconnect_route(config: SipConfig) -> str:
+    """The body of the cfg's ``route[INTERCONNECT]``: returns 1 for a trusted source.
+
+    The same test as ``SipConfig.is_trusted``: an entry is the source ip, or exactly
+    "ip:port".  Entries that are not IP addresses can never equal a source address
+    (``$si``) and are left out, which also keeps anything but an address out of the cfg.
+    """
+    lines = []
+    for entry in sorted(config.trusted):
+        if _ip(entry):
+            lines.append(f'\tif ($si == "{entry}") {{ return 1; }}\n')
+        ip, _, port = entry.rpartition(":")
+        if _ip(ip) and port.isdigit() and str(int(port)) == port:
+            lines.append(f'\tif ($si == "{ip}" && $sp == {port}) {{ return 1; }}\n')
+    return "".join(lines)
+
+
+def _ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _loader(home: Path) -> str:
