@@ -129,6 +129,7 @@ def test_an_answered_call_whose_end_never_comes_is_closed_at_its_maximum_length(
     assert OpenCall.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)  # the follower closes its connection: no test transaction
 def test_a_database_outage_makes_the_follower_wait_and_retry_not_die(
     spool: CdrSpool, data: OperatorData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
