@@ -18,7 +18,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 
 from django.conf import settings as django_settings
@@ -64,6 +64,8 @@ from denwa.subscribers import services as subscribers
 from denwa.subscribers.models import BankMandate, Contract, ContractEvent
 
 UNPAID_CODES = [code for code, row in RESULT_CODES.items() if not row.paid]
+ID_SLICE = 900
+"""Ids per ``IN (…)``: well under any database's parameter limit."""
 
 
 @cache
@@ -349,7 +351,7 @@ def import_results(
             request.result_code, request.result_at = record.result_code, now
             changed.append(request)
             codes[record.result_code] += 1
-        DebitRequest.objects.bulk_update(changed, ["result_code", "result_at"])
+        _store_results(changed, now)
         paid = [r for r in changed if RESULT_CODES[r.result_code].paid]
         unpaid = [r for r in changed if not RESULT_CODES[r.result_code].paid]
         run.result_content = raw
@@ -371,6 +373,18 @@ def import_results(
         listed=tuple(listed),
         stopped=tuple(stopped),
     )
+
+
+def _store_results(requests: list[DebitRequest], now: datetime) -> None:
+    """Write the result codes: one UPDATE per code and slice of ids."""
+    by_code: dict[str, list[int]] = defaultdict(list)
+    for request in requests:
+        by_code[request.result_code].append(request.pk)
+    for code, ids in by_code.items():
+        for start in range(0, len(ids), ID_SLICE):
+            DebitRequest.objects.filter(pk__in=ids[start : start + ID_SLICE]).update(
+                result_code=code, result_at=now
+            )
 
 
 def _run_answered_by(result: ResultFile) -> DebitRun:
@@ -413,9 +427,10 @@ def _apply_failure_rule(
     """Put contracts that reach the failure threshold on the stop list, or stop them."""
     if not unpaid:
         return [], []
+    failed = run.requests.filter(result_code__in=UNPAID_CODES).values("contract_id")
     history: dict[int, list[str]] = defaultdict(list)
     rows = (
-        DebitRequest.objects.filter(contract__in=[r.contract_id for r in unpaid])
+        DebitRequest.objects.filter(contract__in=failed)
         .exclude(result_code="")
         .order_by("run__month")
         .values_list("contract_id", "result_code")
@@ -425,7 +440,7 @@ def _apply_failure_rule(
     open_entries = {
         e.contract_id: e
         for e in StopListEntry.objects.select_for_update().filter(
-            contract__in=[r.contract_id for r in unpaid], cleared_at__isnull=True
+            contract__in=failed, cleared_at__isnull=True
         )
     }
     listed: list[str] = []
