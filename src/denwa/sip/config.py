@@ -9,8 +9,9 @@ Defaults here; an operator overrides any of them in ``DENWA_HOME/sip.toml``::
 
 from __future__ import annotations
 
+import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,9 @@ class SipConfig:
     trusted_sources: tuple[str, ...] = ()  # "ip" or "ip:port"; default: the gateways
     max_call_seconds: int = 4 * 3600
     gateway_timeout_seconds: int = 4
-    children: int = 4
+    children: int = field(default_factory=lambda: os.cpu_count() or 2)
+    """Kamailio's UDP workers: one per CPU.  Each runs its own Python; more workers than
+    CPUs only make them evict each other's caches (BENCHMARKS.md, SIP capacity)."""
     shared_memory_mb: int = 256
     private_memory_mb: int = 16
 

@@ -63,8 +63,8 @@ class KsrMessage:
         return str(value) if value else None
 
     def reply(self, code: int, reason: str, headers: Sequence[str] = ()) -> None:
-        for header in headers:
-            KSR.hdr.append_to_reply(header + "\r\n")
+        if headers:  # one reply lump for all of them
+            KSR.hdr.append_to_reply("".join(header + "\r\n" for header in headers))
         KSR.sl.send_reply(code, reason)
 
     def auth_username(self) -> str | None:
