@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+import os
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,10 @@ import pytest
 from django.db import OperationalError
 
 from denwa.calls import ingest
-from denwa.calls.ingest import close_overdue_calls, ingest_spool
+from denwa.calls.ingest import close_dead_node_calls, close_overdue_calls, ingest_spool
 from denwa.calls.models import Cdr, OpenCall, SpoolOffset
 from denwa.core.operator_data.bundle import OperatorData
-from denwa.sip.spool import CdrSpool
+from denwa.sip.spool import HEARTBEAT_SUFFIX, CdrSpool
 from denwa.subscribers.services import add_subscriber
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -150,3 +151,73 @@ def test_a_database_outage_makes_the_follower_wait_and_retry_not_die(
     )
     assert attempts == ["down", "down", "up"]
     assert Cdr.objects.filter(cdr_id="outage1").count() == 1
+
+
+ANSWERED = datetime(2026, 11, 2, 1, 0, 1, tzinfo=UTC)
+MAX_END = "2026-11-02T05:00:01+00:00"
+
+
+def open_call_on_node(spool: CdrSpool, cdr_id: str, last_beat: datetime) -> None:
+    """An answered call journalled by ``spool``'s node, whose heartbeat last beat then."""
+    spool.append(
+        record(cdr_id, end=None, disposition="in_progress", max_end=MAX_END, node=spool.node)
+    )
+    beat = spool.directory / f"{spool.node}{HEARTBEAT_SUFFIX}"
+    os.utime(beat, (last_beat.timestamp(), last_beat.timestamp()))
+
+
+def test_a_call_up_on_a_node_whose_heartbeat_stopped_is_closed_at_its_last_beat(
+    spool: CdrSpool, data: OperatorData
+) -> None:
+    last_beat = ANSWERED + timedelta(seconds=120)
+    open_call_on_node(spool, "c1", last_beat)
+    ingest_spool(spool.directory, data)
+    closed = close_dead_node_calls(spool.directory, data, last_beat + timedelta(seconds=11))
+    cdr = Cdr.objects.get(cdr_id="c1")
+    assert closed == 1
+    assert (cdr.disposition, cdr.ended_at, cdr.billed_seconds) == ("node_failure", last_beat, 120)
+    assert cdr.charge_yen > 0  # answered: billed up to the node's last sign of life
+    assert OpenCall.objects.count() == 0
+
+
+def test_a_call_on_a_node_that_still_beats_stays_open(spool: CdrSpool, data: OperatorData) -> None:
+    last_beat = ANSWERED + timedelta(seconds=120)
+    open_call_on_node(spool, "c1", last_beat)
+    ingest_spool(spool.directory, data)
+    assert close_dead_node_calls(spool.directory, data, last_beat + timedelta(seconds=9)) == 0
+    assert OpenCall.objects.count() == 1
+    assert not Cdr.objects.exists()
+
+
+def test_closing_a_dead_nodes_calls_twice_or_after_a_late_end_stores_each_call_once(
+    spool: CdrSpool, data: OperatorData
+) -> None:
+    last_beat = ANSWERED + timedelta(seconds=30)
+    open_call_on_node(spool, "c1", last_beat)
+    ingest_spool(spool.directory, data)
+    later = last_beat + timedelta(seconds=60)
+    first = close_dead_node_calls(spool.directory, data, later)
+    second = close_dead_node_calls(spool.directory, data, later)
+    spool.append(record("c1"))  # a node that was only frozen reports the end after all
+    late = ingest_spool(spool.directory, data)
+    assert (first, second, late.imported, late.skipped) == (1, 0, 0, 1)
+    assert Cdr.objects.get(cdr_id="c1").disposition == "node_failure"
+
+
+def test_a_node_that_died_before_the_answer_was_noted_closes_the_call_at_its_answer(
+    spool: CdrSpool, data: OperatorData
+) -> None:
+    open_call_on_node(spool, "c1", ANSWERED - timedelta(seconds=5))
+    ingest_spool(spool.directory, data)
+    close_dead_node_calls(spool.directory, data, ANSWERED + timedelta(seconds=60))
+    cdr = Cdr.objects.get(cdr_id="c1")
+    assert (cdr.disposition, cdr.ended_at, cdr.billed_seconds) == ("node_failure", ANSWERED, 0)
+
+
+def test_a_journal_without_a_node_is_left_to_its_maximum_length(
+    spool: CdrSpool, data: OperatorData
+) -> None:
+    spool.append(record("c1", end=None, disposition="in_progress", max_end=MAX_END))
+    ingest_spool(spool.directory, data)
+    assert close_dead_node_calls(spool.directory, data, datetime(2030, 1, 1, tzinfo=UTC)) == 0
+    assert OpenCall.objects.count() == 1

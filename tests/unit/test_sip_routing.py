@@ -371,6 +371,7 @@ def test_an_answered_call_leaves_a_journal_record_and_a_cdr_from_what_its_invite
         "end": None,
         "disposition": "in_progress",
         "max_end": iso(NOW + 2.5 + 3600),
+        "node": router.spool.node,  # whose heartbeat vouches for the call (node failure)
     }
     assert record == call | {
         "start": iso(NOW),

@@ -4,6 +4,17 @@ For each spool file the ingest reads the complete lines after its stored
 offset, imports them (rated on the way, already-known ids skipped) and moves
 the offset in the same transaction.  Killed at any point, it re-reads from
 the last committed offset and the ``id`` uniqueness absorbs the overlap.
+
+An answered call is journalled (an open call) until its final record comes.
+If it never comes, the call is closed by one of two rules, each idempotent
+(the closing record is imported by ``id`` and the open call deleted in one
+transaction):
+
+- its node died: the journal names the node instance, whose heartbeat file
+  (``spool.HEARTBEAT_SUFFIX``) went stale: closed as ``node_failure`` at the last
+  heartbeat (``close_dead_node_calls``);
+- it outlived its maximum length plus a grace: closed as ``answered`` at
+  ``max_end`` (``close_overdue_calls``).
 """
 
 from __future__ import annotations
@@ -22,9 +33,11 @@ from denwa.calls.errors import CdrFileError
 from denwa.calls.models import Cdr, OpenCall, SpoolOffset
 from denwa.calls.services import import_cdr_lines
 from denwa.core.operator_data.bundle import OperatorData
-from denwa.sip.spool import SPOOL_SUFFIX
+from denwa.sip.spool import HEARTBEAT_SUFFIX, SPOOL_SUFFIX
 
 BATCH_BYTES = 4 * 1024 * 1024
+NODE_DEAD_AFTER_SECONDS = 10
+"""A node whose heartbeat (renewed every second) is older than this is taken for dead."""
 logger = logging.getLogger(__name__)
 
 
@@ -117,16 +130,76 @@ def _ids(lines: list[str]) -> list[str]:
 def close_overdue_calls(data: OperatorData, now: datetime, grace_seconds: int = 60) -> int:
     """Calls past their maximum length with no end reported: close them at ``max_end``."""
     overdue = list(OpenCall.objects.filter(max_end__lt=now - timedelta(seconds=grace_seconds)))
+    return _close(overdue, data, "open calls", lambda call: (call.max_end, "answered"))
+
+
+def close_dead_node_calls(
+    directory: Path,
+    data: OperatorData,
+    now: datetime,
+    dead_after_seconds: float = NODE_DEAD_AFTER_SECONDS,
+) -> int:
+    """Open calls of a node whose heartbeat went stale: ``node_failure`` at its last beat.
+
+    The last beat is the node's last sign of life: the call was up then, and may
+    have lasted at most one beat longer, so the caller is billed to the last beat
+    (never beyond the call's ``max_end``).  A node's records written before it
+    died are ingested before this runs (``follow_spool``), so a call that did end
+    keeps its own CDR; a node that was only frozen and comes back finds its late
+    records skipped as known ids.
+    """
+    last_beats: dict[str, datetime | None] = {}
+    dead: dict[int, datetime] = {}  # open call → its node's last beat
+    calls = []
+    for call in OpenCall.objects.all():
+        node = call.record.get("node")
+        if not isinstance(node, str) or not node:
+            continue  # journalled without a node: closed at max_end only
+        if node not in last_beats:
+            last_beats[node] = _last_beat(directory, node)
+        beat = last_beats[node]
+        if beat is not None and (now - beat).total_seconds() > dead_after_seconds:
+            dead[call.pk] = beat
+            calls.append(call)
+    if calls:
+        stale = sorted({str(call.record["node"]) for call in calls})
+        logger.warning("SIP node(s) %s stopped beating: closing %d call(s)", stale, len(calls))
+
+    def end(call: OpenCall) -> tuple[datetime, str]:
+        answered = datetime.fromisoformat(str(call.record["answer"]))
+        return min(max(dead[call.pk], answered), call.max_end), "node_failure"
+
+    return _close(calls, data, "dead node", end)
+
+
+def _last_beat(directory: Path, node: str) -> datetime | None:
+    """When the node last renewed its heartbeat file; None if there is none."""
+    try:
+        mtime = (directory / f"{node}{HEARTBEAT_SUFFIX}").stat().st_mtime
+    except (OSError, ValueError):
+        return None
+    return datetime.fromtimestamp(mtime, tz=UTC)
+
+
+def _close(
+    calls: list[OpenCall],
+    data: OperatorData,
+    source: str,
+    end: Callable[[OpenCall], tuple[datetime, str]],
+) -> int:
+    """Import a closing record for each open call (at ``end``'s time and disposition)."""
+    if not calls:
+        return 0
     lines = []
-    for call in overdue:
-        record = dict(call.record)
-        record.pop("max_end", None)
-        record.update(end=call.record["max_end"], disposition="answered")
+    for call in calls:
+        ended, disposition = end(call)
+        record = {k: v for k, v in call.record.items() if k not in ("max_end", "node")}
+        record.update(end=ended.isoformat(), disposition=disposition)
         lines.append(json.dumps(record))
     with transaction.atomic():
-        result = import_cdr_lines("open calls", lines, data) if lines else None
-        OpenCall.objects.filter(pk__in=[c.pk for c in overdue]).delete()
-    return result.imported if result else 0
+        result = import_cdr_lines(source, lines, data)
+        OpenCall.objects.filter(pk__in=[c.pk for c in calls]).delete()
+    return result.imported
 
 
 def _import_line_by_line(
@@ -156,6 +229,7 @@ def follow_spool(
     report: Callable[[IngestPass], None] | None = None,
     stop: Callable[[], bool] = lambda: False,
     retry_after: float = 2.0,
+    node_dead_after: float = NODE_DEAD_AFTER_SECONDS,
 ) -> None:
     """Ingest every ``interval`` seconds until ``stop()`` (CDRs reach the console within ~1 s).
 
@@ -167,7 +241,9 @@ def follow_spool(
     while not stop():
         try:
             done = ingest_spool(directory, data())
-            close_overdue_calls(data(), datetime.now(UTC))
+            now = datetime.now(UTC)
+            close_dead_node_calls(directory, data(), now, node_dead_after)
+            close_overdue_calls(data(), now)
         except DatabaseError as error:
             if down_since is None:
                 down_since = time.monotonic()

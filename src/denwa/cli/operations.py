@@ -168,22 +168,36 @@ def cdr_import(settings: Settings, file: Path, as_json: bool) -> None:
     show_default=True,
     help="Seconds past its maximum length before an answered call with no end is closed.",
 )
+@click.option(
+    "--node-dead-after",
+    default=10.0,
+    show_default=True,
+    help="Seconds without a heartbeat after which a SIP node's open calls are closed.",
+)
 @click.pass_obj
-def cdr_ingest(settings: Settings, follow: bool, grace: int) -> None:
+def cdr_ingest(settings: Settings, follow: bool, grace: int, node_dead_after: float) -> None:
     """Ingest the SIP side's CDR spool (DENWA_HOME/spool) into the CDR table."""
     setup_django()
     from datetime import UTC, datetime
 
     from django.conf import settings as django_settings
 
-    from denwa.calls.ingest import close_overdue_calls, follow_spool, ingest_spool
+    from denwa.calls.ingest import (
+        close_dead_node_calls,
+        close_overdue_calls,
+        follow_spool,
+        ingest_spool,
+    )
 
     spool = Path(django_settings.DENWA_HOME) / "spool"
     if not follow:
         done = ingest_spool(spool, settings.data)
-        closed = close_overdue_calls(settings.data, datetime.now(UTC), grace)
+        now = datetime.now(UTC)
+        dead = close_dead_node_calls(spool, settings.data, now, node_dead_after)
+        closed = close_overdue_calls(settings.data, now, grace)
         click.echo(
             f"{done.files} spool files: {done.imported} CDRs imported, {done.skipped} known,"
+            f" {dead} calls of dead nodes closed,"
             f" {closed} overdue calls closed at their maximum length"
         )
         return
@@ -193,6 +207,7 @@ def cdr_ingest(settings: Settings, follow: bool, grace: int) -> None:
             spool,
             lambda: settings.data,
             report=lambda done: click.echo(f"{done.imported} CDRs imported", err=True),
+            node_dead_after=node_dead_after,
         )
     except KeyboardInterrupt:
         return

@@ -4,12 +4,23 @@ Each Kamailio worker appends to its own file with one ``write(2)`` per record
 (``O_APPEND``), so a crash of Kamailio loses nothing already written and never
 leaves a half line for another writer to interleave with.  The web side's
 ingest reads the files from its stored offsets (see ``denwa.calls.ingest``).
+
+Two more things live next to the records:
+
+- the node's heartbeat, ``<node>-<main pid>.alive``, whose modification time a
+  Kamailio timer process renews every second: the ingest closes the open calls of
+  a node whose heartbeat went stale (``node_failure``, ended at the last beat);
+- the room left: ``CdrSpool.has_room`` says whether a new call can be accepted
+  (its records must have somewhere to go), from ``statvfs`` at most once a second
+  and the outcome of the last write.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +28,11 @@ from pathlib import Path
 from typing import Any, overload
 
 SPOOL_SUFFIX = ".cdr.jsonl"
+HEARTBEAT_SUFFIX = ".alive"
+"""A node's heartbeat file in the spool directory: ``<node>-<Kamailio main pid>.alive``."""
+ROOM_CHECK_SECONDS = 1.0
+"""How often a worker asks the file system how much room the spool has left."""
+logger = logging.getLogger(__name__)
 IN_PROGRESS = "in_progress"
 """The disposition of an answer journal record (the call's CDR comes at its end)."""
 
@@ -87,11 +103,16 @@ def cdr_line(
     )
 
 
-def journal_line(call: str, answer: str, max_end: str) -> str:
-    """The answer journal record: the call is answered and lasts at most until ``max_end``."""
+def journal_line(call: str, answer: str, max_end: str, node: str | None = None) -> str:
+    """The answer journal record: the call is answered and lasts at most until ``max_end``.
+
+    ``node`` names the node instance whose heartbeat vouches for the call being up
+    (``CdrSpool.node``); without it the call can only be closed at ``max_end``.
+    """
+    tail = "" if node is None else f',"node":{_STRING(node)}'
     return (
         f'{{{call},"answer":"{answer}","end":null,'
-        f'"disposition":"{IN_PROGRESS}","max_end":"{max_end}"}}\n'
+        f'"disposition":"{IN_PROGRESS}","max_end":"{max_end}"{tail}}}\n'
     )
 
 
@@ -113,12 +134,22 @@ class CdrSpool:
 
     A descriptor opened before a fork belongs to the parent: the child opens its own
     file (noticed through a fork counter, not a ``getpid`` system call per record).
+    ``reserve_bytes`` is the room a new call needs on the spool's file system
+    (``has_room``): below it, calls in progress still write their records, new ones
+    are refused.
     """
 
     directory: Path
     name: str = ""
+    reserve_bytes: int = 0
+    clock: Callable[[], float] = time.monotonic
     _fd: int | None = None
     _forks: int = -1
+    _node: str = ""
+    _node_forks: int = -1
+    _room: bool = True
+    _room_checked: float = float("-inf")
+    _write_failed: bool = False
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one CDR to the spool: one write of one line; ``OSError`` if it cannot."""
@@ -131,14 +162,66 @@ class CdrSpool:
         self._write(cdr_line(call, answer, end, disposition, sip_code))
 
     def append_journal(self, call: str, answer: str, max_end: str) -> None:
-        """Write a call's answer journal record (``journal_line``)."""
-        self._write(journal_line(call, answer, max_end))
+        """Write a call's answer journal record (``journal_line``), naming this node."""
+        self._write(journal_line(call, answer, max_end, self.node))
+
+    @property
+    def node(self) -> str:
+        """This node instance: ``<name>-<pid of Kamailio's main process>``.
+
+        Every Kamailio process is forked by the main one, so its parent names the
+        instance; a restarted node is another instance, with its own heartbeat.
+        """
+        if self._node_forks != _forks:
+            self._node = f"{self.name or 'sip'}-{os.getppid()}"
+            self._node_forks = _forks
+        return self._node
+
+    def heartbeat(self) -> None:
+        """Renew this node's heartbeat file (``<node>.alive``): its mtime is the last beat."""
+        path = self.directory / f"{self.node}{HEARTBEAT_SUFFIX}"
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path.touch()  # an empty file needs no data block: works on a full disk too
+
+    def has_room(self) -> bool:
+        """Whether a new call may be accepted: its records have somewhere to go.
+
+        False while the spool's file system has less than ``reserve_bytes`` free
+        (asked at most once a second) or since the last write failed (until the next
+        check finds room).
+        """
+        now = self.clock()
+        if now - self._room_checked >= ROOM_CHECK_SECONDS:
+            self._room_checked = now
+            free = free_bytes(self.directory)
+            room = free is None or (free > 0 and free >= self.reserve_bytes)
+            if room != self._room or (room and self._write_failed):
+                level = logging.WARNING if room else logging.ERROR
+                logger.log(
+                    level,
+                    "CDR spool %s: %s bytes free (reserve %d): new calls %s",
+                    self.directory,
+                    free,
+                    self.reserve_bytes,
+                    "accepted again" if room else "refused with 503",
+                )
+            self._room = room
+            if room:
+                self._write_failed = False
+        return self._room and not self._write_failed
 
     def _write(self, text: str) -> None:
         line = text.encode()
-        fd = self._descriptor()
-        written = os.write(fd, line)
+        try:
+            written = os.write(self._descriptor(), line)
+        except OSError:
+            self._write_failed = True  # no new call until the disk has room again
+            raise
         if written != len(line):
+            self._write_failed = True
             raise OSError(f"short write to the CDR spool ({written} of {len(line)} bytes)")
 
     def _descriptor(self) -> int:
@@ -147,4 +230,17 @@ class CdrSpool:
             path = self.directory / f"{self.name or 'sip'}-{os.getpid()}{SPOOL_SUFFIX}"
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
             self._forks = _forks
+            self.heartbeat()  # the node's heartbeat exists before its first journal record
         return self._fd
+
+
+def free_bytes(directory: Path) -> int | None:
+    """Bytes an unprivileged writer can still put on ``directory``'s file system.
+
+    None if the file system cannot be asked (then only a failed write refuses calls).
+    """
+    try:
+        stats = os.statvfs(directory if directory.exists() else directory.parent)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
