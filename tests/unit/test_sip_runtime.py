@@ -1,4 +1,4 @@
-"""The Kamailio cfg's interconnect test says what ``SipConfig.is_trusted`` says."""
+"""The Kamailio cfg: its interconnect test is ``SipConfig.is_trusted``; its replication."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from denwa.sip.config import SipConfig
-from denwa.sip.runtime import interconnect_route
+from denwa.sip.runtime import dmq_route, interconnect_route, replication
 
 CONDITION = re.compile(r'\tif \(\$si == "([^"]*)"(?: && \$sp == (\d+))?\) \{ return 1; \}\n')
 
@@ -54,3 +54,19 @@ def test_the_cfg_trusts_a_source_exactly_when_the_python_side_does(
 )
 def test_only_addresses_reach_the_cfg(trusted: tuple[str, ...], body: str) -> None:
     assert interconnect_route(SipConfig(trusted_sources=trusted)) == body
+
+
+def test_a_single_node_replicates_nothing() -> None:
+    config = SipConfig()
+    assert (replication(config), dmq_route(config)) == ("", "\treturn;\n")
+
+
+def test_a_node_of_several_replicates_registrations_with_its_peers_over_dmq() -> None:
+    config = SipConfig(node="a", dmq_port=5090, dmq_peers=("127.0.0.1:5092", "10.0.0.3:5090"))
+    lines = replication(config).splitlines()
+    assert "listen=udp:127.0.0.1:5090" in lines
+    assert 'modparam("dmq", "server_address", "sip:127.0.0.1:5090")' in lines
+    assert 'modparam("dmq", "notification_address", "sip:127.0.0.1:5092")' in lines
+    assert 'modparam("dmq", "notification_address", "sip:10.0.0.3:5090")' in lines
+    assert 'modparam("dmq_usrloc", "enable", 1)' in lines
+    assert "$Rp == 5090 && dmq_is_from_node()" in dmq_route(config)

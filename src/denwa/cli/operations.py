@@ -280,16 +280,35 @@ def serve(port: int) -> None:
 
 @click.command()
 @click.option("--web-port", default=8000, show_default=True, help="Console/API port on 127.0.0.1.")
-def up(web_port: int) -> None:
-    """Run the whole service: Kamailio (SIP), the web side, the CDR ingest, the protection watch."""
+@click.option(
+    "--node",
+    "nodes",
+    multiple=True,
+    help="Run this SIP node of sip.toml's [nodes.<name>] (repeatable; default: every node).",
+)
+def up(web_port: int, nodes: tuple[str, ...]) -> None:
+    """Run the whole service: Kamailio (SIP), the web side, the CDR ingest, the protection watch.
+
+    With several nodes in sip.toml, one Kamailio per node; the web side, the ingest (of
+    every node's spool files) and the protection watch run once.
+    """
     import sys
 
+    from denwa.sip.config import SipConfig
     from denwa.supervisor import Child, Supervisor
 
+    setup_django()
+    from django.conf import settings as django_settings
+
+    sip_toml = Path(django_settings.DENWA_HOME) / "sip.toml"
+    names = [SipConfig.load(sip_toml, node).node for node in nodes] or SipConfig.node_names(
+        sip_toml
+    )
     denwa = str(Path(sys.argv[0]).resolve()) if sys.argv[0].endswith("denwa") else "denwa"
+    sip_nodes = [Child(f"sip-{name}", [denwa, "sip", "run", "--node", name]) for name in names]
     supervisor = Supervisor(
         [
-            Child("sip", [denwa, "sip", "run"]),
+            *(sip_nodes or [Child("sip", [denwa, "sip", "run"])]),
             Child("web", [denwa, "serve", "--port", str(web_port)]),
             Child("ingest", [denwa, "cdr", "ingest", "--follow"]),
             Child("protection", [denwa, "protection", "watch", "--follow"]),

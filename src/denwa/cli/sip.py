@@ -33,15 +33,20 @@ def sip_publish() -> None:
 
 
 @sip.command("run")
-def sip_run() -> None:
+@click.option("--node", help="Which node of sip.toml's [nodes.<name>] tables (default: the first).")
+def sip_run(node: str | None) -> None:
     """Generate the Kamailio configuration, publish the snapshot and run Kamailio."""
     home = _home()
     from denwa.subscribers.snapshot import publish_snapshot
 
-    config = SipConfig.load(home / "sip.toml")
+    config = SipConfig.load(home / "sip.toml", node)
     cfg = write_runtime(home, config)
     publish_snapshot()
-    click.echo(f"kamailio: {cfg} on {config.listen_address}:{config.listen_port}", err=True)
+    where = f"{config.listen_address}:{config.listen_port}"
+    peers = (
+        f", DMQ {config.dmq_port} with {', '.join(config.dmq_peers)}" if config.replicated else ""
+    )
+    click.echo(f"kamailio {config.node_name}: {cfg} on {where}{peers}", err=True)
     exec_kamailio(home, config)
 
 

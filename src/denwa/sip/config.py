@@ -5,11 +5,28 @@ Defaults here; an operator overrides any of them in ``DENWA_HOME/sip.toml``::
     listen_port = 5060
     gateways = ["127.0.0.1:5070", "127.0.0.1:5071"]   # tried in this order
     max_call_seconds = 14400
+
+Several nodes (README, "Production layout"): one ``[nodes.<name>]`` table per
+Kamailio node, each overriding the settings above for that node (at least its
+``listen_port`` and ``dmq_port`` when they share an address)::
+
+    [nodes.a]
+    listen_port = 5060
+    dmq_port = 5090
+
+    [nodes.b]
+    listen_port = 5062
+    dmq_port = 5092
+
+``denwa sip run --node b`` runs node b; its DMQ peers are the other nodes'
+``listen_address:dmq_port`` unless its table names ``dmq_peers`` itself.
+Without a ``nodes`` table there is one node and no replication (as before).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
@@ -17,6 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from denwa.core.errors import OperatorDataError
+from denwa.core.protection.rules import NodeLimits
+
+_LIMITS = NodeLimits()
 
 
 @dataclass(frozen=True)
@@ -35,6 +55,42 @@ class SipConfig:
     CPUs only make them evict each other's caches (BENCHMARKS.md, SIP capacity)."""
     shared_memory_mb: int = 256
     private_memory_mb: int = 16
+    # The node's capacity (``NodeLimits``; README, "Protection"); 0 switches a check off.
+    max_calls: int = _LIMITS.max_calls
+    max_calls_per_gateway: int = _LIMITS.max_calls_per_gateway
+    max_call_attempts_per_second: int = _LIMITS.max_call_attempts_per_second
+    flood_requests_per_second: int = _LIMITS.flood_requests_per_second
+    flood_block_seconds: int = _LIMITS.flood_block_seconds
+    protections: bool = True
+    """False skips every protection step (only to measure what they cost: bench/sip_capacity)."""
+
+    @cached_property
+    def limits(self) -> NodeLimits:
+        """The node's capacity limits."""
+        return NodeLimits(
+            self.max_calls,
+            self.max_calls_per_gateway,
+            self.max_call_attempts_per_second,
+            self.flood_requests_per_second,
+            self.flood_block_seconds,
+        )
+    node: str = ""
+    """This node's name ("" for a single node): its spool files, its runtime directory, its
+    own keys of the replicated counters."""
+    dmq_port: int = 0
+    """The port of this node's DMQ (node-to-node replication) listener; 0: no replication."""
+    dmq_peers: tuple[str, ...] = ()
+    """The other nodes' DMQ listeners ("ip:port"); default: from the ``nodes`` tables."""
+
+    @property
+    def node_name(self) -> str:
+        """The name this node's spool files and counter keys carry ("sip" for a single node)."""
+        return self.node or "sip"
+
+    @property
+    def replicated(self) -> bool:
+        """Whether this node shares registrations and protection state with other nodes."""
+        return self.dmq_port > 0
 
     @cached_property
     def trusted(self) -> frozenset[str]:
@@ -57,27 +113,105 @@ class SipConfig:
         return ip in self.trusted or (ip, port) in self._trusted_pairs
 
     @classmethod
-    def load(cls, path: Path | None) -> SipConfig:
-        """Defaults, overridden by ``path`` (TOML) when it exists."""
-        if path is None or not path.exists():
-            return cls()
-        try:
-            raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as error:
-            raise OperatorDataError(path, getattr(error, "lineno", None), str(error)) from None
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for key, value in raw.items():
-            if key not in known:
-                raise OperatorDataError(path, None, f"unknown setting {key!r}")
-            default = getattr(cls(), key)
-            if isinstance(default, tuple):
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise OperatorDataError(path, None, f"{key} must be a list of strings")
-                value = tuple(value)
-            elif not isinstance(value, type(default)) or isinstance(value, bool) != isinstance(
-                default, bool
-            ):
-                raise OperatorDataError(path, None, f"{key} must be a {type(default).__name__}")
-            values[key] = value
-        return replace(cls(), **values)
+    def load(cls, path: Path | None, node: str | None = None) -> SipConfig:
+        """Defaults, overridden by ``path`` (TOML) when it exists, then by ``[nodes.<node>]``.
+
+        ``node`` None: the first node of the ``nodes`` tables (or the single node).
+        """
+        raw = _read(path)
+        nodes = _node_tables(path, raw.pop("nodes", {}))
+        base = _settings(path, raw, "")
+        if not nodes:
+            single = replace(cls(), **base)
+            return replace(single, node=node) if node else single
+        name = node or next(iter(nodes))
+        if name not in nodes:
+            known = ", ".join(nodes)
+            raise OperatorDataError(path or "sip.toml", None, f"no node {name!r} (nodes: {known})")
+        configs = {
+            other: replace(cls(), **(base | _settings(path, table, f"nodes.{other}.")), node=other)
+            for other, table in nodes.items()
+        }
+        _check_distinct(path or "sip.toml", configs)
+        own = configs[name]
+        if "dmq_peers" in nodes[name]:
+            return own
+        peers = tuple(
+            f"{other.listen_address}:{other.dmq_port}"
+            for other in configs.values()
+            if other.node != name
+        )
+        return replace(own, dmq_peers=peers)
+
+    @classmethod
+    def node_names(cls, path: Path | None) -> tuple[str, ...]:
+        """The names of the ``nodes`` tables of ``path`` (empty for a single node)."""
+        return tuple(_node_tables(path, _read(path).get("nodes", {})))
+
+
+NODE_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,15}")
+"""A node's name: it goes into file names and counter keys (``-`` separates those)."""
+
+
+def _read(path: Path | None) -> dict[str, Any]:
+    if path is None or not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise OperatorDataError(path, getattr(error, "lineno", None), str(error)) from None
+
+
+def _node_tables(path: Path | None, nodes: Any) -> dict[str, dict[str, Any]]:
+    source = path or "sip.toml"
+    if not isinstance(nodes, dict) or not all(isinstance(t, dict) for t in nodes.values()):
+        raise OperatorDataError(source, None, "nodes must be tables: [nodes.<name>]")
+    for name, table in nodes.items():
+        if not NODE_NAME.fullmatch(name):
+            raise OperatorDataError(
+                source, None, f"node name {name!r}: 1-16 of a-z, 0-9 and _, starting a-z or 0-9"
+            )
+        if "node" in table:
+            raise OperatorDataError(source, None, f"nodes.{name}: the node's name is its table's")
+        if len(nodes) > 1 and not table.get("dmq_port"):
+            raise OperatorDataError(source, None, f"nodes.{name}: dmq_port is required")
+    return nodes
+
+
+def _settings(path: Path | None, raw: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The settings of one table, each checked against its default's type."""
+    source = path or "sip.toml"
+    known = {f.name for f in fields(SipConfig)}
+    defaults = SipConfig()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise OperatorDataError(source, None, f"unknown setting {prefix}{key!r}")
+        default = getattr(defaults, key)
+        if isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise OperatorDataError(source, None, f"{prefix}{key} must be a list of strings")
+            value = tuple(value)
+        elif not isinstance(value, type(default)) or isinstance(value, bool) != isinstance(
+            default, bool
+        ):
+            raise OperatorDataError(
+                source, None, f"{prefix}{key} must be a {type(default).__name__}"
+            )
+        values[key] = value
+    return values
+
+
+def _check_distinct(source: Path | str, configs: dict[str, SipConfig]) -> None:
+    """Two nodes never listen on the same address and port (SIP or DMQ)."""
+    seen: dict[tuple[str, int], str] = {}
+    for config in configs.values():
+        for port in (config.listen_port, config.dmq_port):
+            where = (config.listen_address, port)
+            if where in seen and port:
+                raise OperatorDataError(
+                    source,
+                    None,
+                    f"nodes.{config.node}: {where[0]}:{port} is also {seen[where]}'s port",
+                )
+            seen[where] = config.node

@@ -21,11 +21,11 @@ from denwa.sip.spool import CdrSpool
 def build_router() -> Router:
     """The router for this Kamailio instance, from ``DENWA_HOME``."""
     home = Path(os.environ.get("DENWA_HOME", "var")).resolve()
-    config = SipConfig.load(home / "sip.toml")
+    config = SipConfig.load(home / "sip.toml", os.environ.get("DENWA_SIP_NODE") or None)
     return Router(
         config=config,
         snapshots=SnapshotWatcher(home / "sip" / "snapshot.json"),
-        spool=CdrSpool(home / "spool", os.environ.get("DENWA_SIP_NODE", "sip")),
+        spool=CdrSpool(home / "spool", config.node_name),
     )
 
 
