@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from denwa.core.protection.blocks import BLOCKS_TABLE, TOTALS_TABLE, Block
+from denwa.core.protection.blocks import Block
+from denwa.core.protection.keys import BLOCKS_TABLE, REFUSED_PREFIX, TOTALS_TABLE, base_key
 from denwa.core.protection.state import Maintenance
 from denwa.protection.errors import (
     AlertWithoutLine,
@@ -25,8 +26,6 @@ from denwa.subscribers import services as subscribers
 from denwa.subscribers.models import ContractEvent
 
 MAX_MESSAGE = 200
-REFUSED_PREFIX = "refused:"
-"""Totals table keys ``refused:<rule>``: calls refused by each rule since the node started."""
 
 
 @transaction.atomic
@@ -97,11 +96,11 @@ def sip_status(node: Kamailio | None = None) -> SipStatus:
         for key, value in node.items(BLOCKS_TABLE).items()
         if (block := Block.parse(key, value)) is not None
     ]
-    refused = {
-        key.removeprefix(REFUSED_PREFIX): int(value)
-        for key, value in node.items(TOTALS_TABLE).items()
-        if key.startswith(REFUSED_PREFIX) and value.lstrip("-").isdigit()
-    }
+    refused: dict[str, int] = {}
+    for key, value in node.items(TOTALS_TABLE).items():
+        if key.startswith(REFUSED_PREFIX) and value.lstrip("-").isdigit():
+            rule = base_key(key).removeprefix(REFUSED_PREFIX)  # summed over nodes
+            refused[rule] = refused.get(rule, 0) + int(value)
     blocks.sort(key=lambda b: (b.until, b.key))
     return SipStatus(blocks, dict(sorted(refused.items())))
 

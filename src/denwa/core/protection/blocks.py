@@ -12,16 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from denwa.core.protection import keys
 from denwa.core.protection.refusals import Guard
-
-BLOCKS_TABLE = "blocks"
-"""Blocks: one item per blocked line or source, expiring with the block."""
-COUNTERS_TABLE = "counters"
-"""Counters of rare events in time buckets (sliding windows): they expire after an hour."""
-RATE_TABLE = "rate"
-"""Per-second counters (call attempts, requests from one address): they expire in seconds."""
-TOTALS_TABLE = "totals"
-"""Counters that live as long as the node: refusals per rule, spend per line and day."""
 
 
 class BlockTarget(StrEnum):
@@ -93,4 +85,4 @@ class Block:
 
 def block_key(target: BlockTarget, subject: str) -> str:
     """The key of ``subject``'s block (``line:05055500001``, ``source:192.0.2.7``)."""
-    return f"{target.value}:{subject}"
+    return keys.block_key(target.value, subject)

@@ -1,0 +1,136 @@
+"""Every key of the SIP side's shared-memory tables (Kamailio htables), built in one place.
+
+The call path (``denwa.sip.routing``) and the Kamailio cfg (through
+``denwa.sip.runtime``) take their keys from here; the console reads them back.
+
+Counters are per node: a key may end in ``@<node>`` (``node=""`` on a single
+node adds nothing).  With several nodes (issue 8), each node increments its own
+keys and a reader sums the same key over the nodes (``summed``); blocks are
+not counters and have no node part, so a block set by one node is in force on
+every node that has the item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from denwa.core.protection.rules import MAX_WINDOW_SECONDS
+from denwa.core.protection.window import MAX_BUCKETS
+
+BLOCKS_TABLE = "blocks"
+"""Blocks: one item per blocked line or source, expiring with the block."""
+COUNTERS_TABLE = "counters"
+"""Counters of rare events in time buckets (sliding windows): they expire after an hour."""
+RATE_TABLE = "rate"
+"""Per-second counters (call attempts, requests from one address): they expire in seconds."""
+TOTALS_TABLE = "totals"
+"""Counters that live as long as the node: refusals per rule."""
+SPEND_TABLE = "spend"
+"""International spend per line and Asia/Tokyo day: reserved by calls in progress, and ended."""
+
+NODE_SEPARATOR = "@"
+REFUSED_PREFIX = "refused:"
+"""Totals keys ``refused:<rule>``: calls (or requests) refused by each rule since the start."""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One htable: its name, size (2^size slots), default expiry and integer start value."""
+
+    name: str
+    size: int
+    autoexpire: int = 0  # seconds without an update before an item goes; 0: never
+    counter: bool = True  # an integer table: a missing item reads 0 and increments from 0
+
+    @property
+    def modparam(self) -> str:
+        """The ``htable`` module's ``htable`` parameter for this table."""
+        spec = f"{self.name}=>size={self.size};autoexpire={self.autoexpire};"
+        return spec + ("initval=0;" if self.counter else "")
+
+
+COUNTERS_KEEP_SECONDS = MAX_WINDOW_SECONDS + MAX_WINDOW_SECONDS // MAX_BUCKETS
+"""The longest a bucket must live: the longest window and one bucket of it."""
+RATE_KEEP_SECONDS = 3
+"""A per-second counter lives its second and a little: the next seconds have their own keys."""
+SPEND_KEEP_SECONDS = 2 * 86400
+"""A day's spend outlives the day (calls across midnight release into their start day)."""
+BLOCK_DEFAULT_SECONDS = 86400
+"""Blocks carry their own expiry; the table needs a default for that to work at all."""
+
+TABLES = (
+    TableSpec(BLOCKS_TABLE, 10, BLOCK_DEFAULT_SECONDS, counter=False),
+    TableSpec(COUNTERS_TABLE, 12, COUNTERS_KEEP_SECONDS),
+    TableSpec(RATE_TABLE, 10, RATE_KEEP_SECONDS),
+    TableSpec(TOTALS_TABLE, 4),
+    TableSpec(SPEND_TABLE, 10, SPEND_KEEP_SECONDS),
+)
+"""Every table the call path uses, as the Kamailio cfg declares them."""
+
+
+def _on(key: str, node: str) -> str:
+    return f"{key}{NODE_SEPARATOR}{node}" if node else key
+
+
+def block_key(target: str, subject: str) -> str:
+    """The key of ``subject``'s block (``line:05055500001``, ``source:192.0.2.7``)."""
+    return f"{target}:{subject}"
+
+
+def incomplete_calls_key(number: str, bucket: int, node: str = "") -> str:
+    """A line's calls given up before the answer in one time bucket (``counters``)."""
+    return _on(f"incomplete:{number}:{bucket}", node)
+
+
+def auth_failures_key(source: str, bucket: int, node: str = "") -> str:
+    """A source address's failed digest authentications in one time bucket (``counters``)."""
+    return _on(f"auth:{source}:{bucket}", node)
+
+
+def overload_reported_key(guard: str, minute: int, node: str = "") -> str:
+    """Refusals by an overload guard in one minute; the first writes the event (``counters``)."""
+    return _on(f"overload:{guard}:{minute}", node)
+
+
+def attempts_key(second: int, node: str = "") -> str:
+    """The node's call attempts in one second (``rate``)."""
+    return _on(f"attempts:{second}", node)
+
+
+def line_attempts_key(number: str, second: int, node: str = "") -> str:
+    """A line's call attempts in one second (``rate``)."""
+    return _on(f"attempts:{number}:{second}", node)
+
+
+def flood_key(source: str, second: str) -> str:
+    """Requests from one address in one second (``rate``); a node's own limit, never summed.
+
+    The Kamailio cfg builds it from pseudo-variables: ``flood_key("$si", "$Ts")``.
+    """
+    return f"flood:{source}:{second}"
+
+
+def refused_key(rule: str, node: str = "") -> str:
+    """Calls refused (or requests dropped) by ``rule`` since the node started (``totals``)."""
+    return _on(f"{REFUSED_PREFIX}{rule}", node)
+
+
+def reserved_key(number: str, day: str, node: str = "") -> str:
+    """Yen reserved by a line's international calls in progress, of one day (``spend``)."""
+    return _on(f"reserved:{number}:{day}", node)
+
+
+def ended_key(number: str, day: str, node: str = "") -> str:
+    """Yen of a line's international calls of one day that ended on this node (``spend``)."""
+    return _on(f"ended:{number}:{day}", node)
+
+
+def summed(read: Callable[[str], int], key: Callable[[str], str], nodes: Iterable[str]) -> int:
+    """One counter summed over ``nodes`` (``key(node)`` builds its key on each)."""
+    return sum(read(key(node)) for node in nodes)
+
+
+def base_key(key: str) -> str:
+    """A key without its node part (how the console groups counters over nodes)."""
+    return key.partition(NODE_SEPARATOR)[0]
