@@ -226,6 +226,32 @@ def test_no_gateway_left_gets_503_with_retry_after(router: Router) -> None:
     assert sip.actions[-1] == ("reply", 503, ("Retry-After: 30",))
 
 
+def test_with_the_spools_disk_full_a_call_gets_503_with_retry_after_and_is_not_routed(
+    router: Router,
+) -> None:
+    router.spool.reserve_bytes = 1 << 62  # more than any disk has free
+    sip = FakeSip(ruri="+81312345678")
+    router.request(sip)
+    assert sip.actions == [
+        (
+            "reply",
+            503,
+            (
+                "Retry-After: 60",
+                'Reason: SIP;cause=503;text="CDR spool full"',
+                "X-Denwa-Refusal: spool_full",
+            ),
+        )
+    ]
+
+
+def test_with_the_spools_disk_full_a_ta_still_registers(router: Router) -> None:
+    router.spool.reserve_bytes = 1 << 62
+    sip = FakeSip(method_="REGISTER")
+    router.request(sip)
+    assert sip.actions[-1] == ("save",)
+
+
 def test_a_refused_call_gets_the_policy_code_reason_and_a_cdr(router: Router) -> None:
     sip = FakeSip(ruri="110")
     router.request(sip)

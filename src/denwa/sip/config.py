@@ -55,6 +55,11 @@ class SipConfig:
     CPUs only make them evict each other's caches (BENCHMARKS.md, SIP capacity)."""
     shared_memory_mb: int = 256
     private_memory_mb: int = 16
+    spool_reserve_mb: int = 64
+    """Room the CDR spool's file system keeps for the records of calls in progress: with
+    less free, new calls get 503 (README, "Durability and faults"); 64 MB ≈ 250,000 records."""
+    spool_full_retry_after_seconds: int = 60
+    """The Retry-After of that 503."""
     # The node's capacity (``NodeLimits``; README, "Protection"); 0 switches a check off.
     max_calls: int = _LIMITS.max_calls
     max_calls_per_gateway: int = _LIMITS.max_calls_per_gateway
@@ -74,6 +79,7 @@ class SipConfig:
             self.flood_requests_per_second,
             self.flood_block_seconds,
         )
+
     node: str = ""
     """This node's name ("" for a single node): its spool files, its runtime directory, its
     own keys of the replicated counters."""

@@ -25,7 +25,9 @@ def build_router() -> Router:
     return Router(
         config=config,
         snapshots=SnapshotWatcher(home / "sip" / "snapshot.json"),
-        spool=CdrSpool(home / "spool", config.node_name),
+        spool=CdrSpool(
+            home / "spool", config.node_name, reserve_bytes=config.spool_reserve_mb << 20
+        ),
     )
 
 
@@ -56,6 +58,11 @@ class DenwaKemi:
 
     def ksr_dialog_event(self, msg: object, event: str) -> int:
         self.router.dialog_event(KsrMessage(), event)
+        return 1
+
+    def ksr_heartbeat(self, msg: object) -> int:
+        """Every second, from the cfg's rtimer process: the node is alive (its heartbeat)."""
+        self.router.spool.heartbeat()
         return 1
 
 

@@ -32,6 +32,8 @@ CANCELLED = 487
 AUTH_OK = 1
 AUTH_NONCE_STALE = -4  # auth module: the nonce expired, challenge again
 REGISTRATION_REFUSED_STATES = frozenset({State.TERMINATED, State.APPLIED})
+SPOOL_FULL = "spool_full"
+"""The ``X-Denwa-Refusal`` of a call refused because the CDR spool has no room."""
 ZENKOKU_CALL_HEADER = "X-Denwa-Caller-Service"
 """The interconnect's indication of the caller's services (e.g. ``zenkoku_call``)."""
 
@@ -57,7 +59,7 @@ class Router:
     _steps: tuple[Callable[[SipMessage], bool], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._steps = (self.register, self.invite, self.other_method)
+        self._steps = (self.register, self.spool_room, self.invite, self.other_method)
 
     def request(self, sip: SipMessage) -> None:
         """Route one SIP request."""
@@ -80,6 +82,27 @@ class Router:
             return DONE
         if not sip.save_location():
             sip.reply(500, "Server Internal Error")
+        return DONE
+
+    def spool_room(self, sip: SipMessage) -> bool:
+        """A new call needs room for its records: with the spool's disk full, 503 + Retry-After.
+
+        No call is accepted without a record (``CdrSpool.has_room``: the file system at
+        most once a second, and whether the last write failed).  The refusal cannot be
+        written to the full spool: the node logs the change of state and the protection
+        watch raises the spool-disk alert (README, "Durability and faults").
+        """
+        if sip.method() != "INVITE" or self.spool.has_room():
+            return NEXT
+        sip.reply(
+            503,
+            "Service Unavailable",
+            [
+                f"Retry-After: {self.config.spool_full_retry_after_seconds}",
+                'Reason: SIP;cause=503;text="CDR spool full"',
+                f"X-Denwa-Refusal: {SPOOL_FULL}",
+            ],
+        )
         return DONE
 
     def invite(self, sip: SipMessage) -> bool:
