@@ -616,6 +616,28 @@ def test_a_nearly_full_spool_disk_raises_one_alert_an_hour(
     assert protection_pass(spool, hour + timedelta(minutes=59)).alerts == 0
     alert = Alert.objects.get(kind=Alert.Kind.SPOOL_DISK)
     assert alert.detail["free_percent"] == 9
+    assert not alert.detail["refusing_calls"]
+
+
+def test_a_spool_disk_below_the_sip_reserve_raises_the_refusing_calls_alert(
+    spool: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool.mkdir()
+    (spool.parent / "sip.toml").write_text("spool_reserve_mb = 64\n")
+    total = 100 << 20
+    free = {"bytes": 64 << 20}  # 64 %: no percentage alert; exactly the reserve: calls accepted
+    monkeypatch.setattr(
+        "denwa.protection.ingest.shutil.disk_usage",
+        lambda path: shutil_usage(total, total - free["bytes"], free["bytes"]),
+    )
+    hour = NOW.replace(minute=0, second=0)
+    assert protection_pass(spool, hour).alerts == 0
+    free["bytes"] = (64 << 20) - 1
+    assert protection_pass(spool, hour).alerts == 1
+    assert protection_pass(spool, hour + timedelta(minutes=30)).alerts == 0
+    alert = Alert.objects.get(kind=Alert.Kind.SPOOL_DISK)
+    assert alert.key.startswith("spool_full:")
+    assert alert.detail["refusing_calls"]
 
 
 class DiskUsage(NamedTuple):

@@ -37,6 +37,7 @@ from denwa.core.protection.rules import ProtectionRules
 from denwa.core.timeutil import billing_date
 from denwa.protection.models import Alert, HeldCall, InternationalDay, Watermark
 from denwa.protection.snapshot import protection_policy, publish_if_changed
+from denwa.sip.config import SipConfig
 from denwa.subscribers.models import Contract
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ def protection_pass(spool: Path, now: datetime | None = None) -> ProtectionPass:
     now = now or timezone.now()
     events, event_alerts = ingest_events(spool, policy.rules)
     calls, anomalies = count_international_calls(policy)
-    flagged = flag_calls(policy.rules, now) + check_spool_disk(spool, policy.rules, now)
+    reserve = SipConfig.load(spool.parent / "sip.toml").spool_reserve_mb << 20
+    flagged = flag_calls(policy.rules, now) + check_spool_disk(spool, policy.rules, now, reserve)
     published = publish_if_changed()
     return ProtectionPass(events, calls, event_alerts + anomalies + flagged, published)
 
@@ -314,19 +316,33 @@ def flag_calls(rules: ProtectionRules, now: datetime) -> int:
     return raised
 
 
-def check_spool_disk(spool: Path, rules: ProtectionRules, now: datetime) -> int:
-    """An alert (once an hour at most) when the spool's disk has little room left."""
-    if rules.spool_disk_free_alert_percent <= 0 or not spool.is_dir():
+def check_spool_disk(
+    spool: Path, rules: ProtectionRules, now: datetime, reserve_bytes: int = 0
+) -> int:
+    """An alert (once an hour at most) when the spool's disk has little room left.
+
+    Below the SIP nodes' reserve (``spool_reserve_mb``) the nodes refuse new calls
+    with 503: that is its own alert (key ``spool_full:…``, ``refusing_calls`` in
+    its detail), raised even when the percentage alert is switched off.
+    """
+    if not spool.is_dir():
         return 0
     usage = shutil.disk_usage(spool)
     free_percent = usage.free * 100 // max(usage.total, 1)
-    if free_percent >= rules.spool_disk_free_alert_percent:
+    refusing = usage.free == 0 or usage.free < reserve_bytes
+    low = free_percent < rules.spool_disk_free_alert_percent  # 0: switched off
+    if not (low or refusing):
         return 0
     return _raise(
         Alert.Kind.SPOOL_DISK,
-        f"spool_disk:{now:%Y-%m-%dT%H}",
+        f"{'spool_full' if refusing else 'spool_disk'}:{now:%Y-%m-%dT%H}",
         at=now,
-        detail={"path": str(spool), "free_percent": free_percent, "free_mb": usage.free >> 20},
+        detail={
+            "path": str(spool),
+            "free_percent": free_percent,
+            "free_mb": usage.free >> 20,
+            "refusing_calls": refusing,
+        },
     )
 
 
