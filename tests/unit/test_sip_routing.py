@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,11 @@ from typing import Any
 import pytest
 
 from denwa.core.operator_data.bundle import OperatorData
+from denwa.core.protection.policy import load_protection
+from denwa.core.protection.state import Maintenance, ProtectionState, encode_state
 from denwa.sip.config import SipConfig
-from denwa.sip.routing import Router
+from denwa.sip.protection import CallGuards, EventSpool, ProtectionWatcher
+from denwa.sip.routing import Router, billing_date_of
 from denwa.sip.snapshot import SnapshotWatcher, encode_snapshot, write_snapshot
 from denwa.sip.spool import CdrSpool, iso
 
@@ -22,6 +26,23 @@ ALICE = "05055500001"
 HA1 = "a" * 32
 GATEWAY = ("127.0.0.1", 5070)
 NOW = 1_795_000_000.0  # 2026-11-18, when the shipped tariffs are in force
+
+
+GATEWAYS = ("sip:127.0.0.1:5070", "sip:127.0.0.1:5071")
+
+
+@dataclass
+class SharedMemory:
+    """Kamailio's htables and dialog profiles, as the protection steps see them."""
+
+    tables: dict[str, dict[str, int | str]] = field(default_factory=dict)
+    expiry: dict[tuple[str, str], int] = field(default_factory=dict)
+    profiles: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def established(self, sip: FakeSip) -> None:
+        """The call's dialog exists: it counts in the profiles it was added to."""
+        for key in sip.profiles:
+            self.profiles[key] = self.profiles.get(key, 0) + 1
 
 
 @dataclass
@@ -43,6 +64,10 @@ class FakeSip:
     reply_code: int = 0
     cancelled: bool = False
     next_gateway_ok: bool = True
+    sdp: str = ""
+    memory: SharedMemory = field(default_factory=lambda: SharedMemory())
+    profiles: list[tuple[str, str]] = field(default_factory=list)
+    gateway: int = 0
     actions: list[Any] = field(default_factory=list)
 
     def method(self) -> str:
@@ -117,9 +142,21 @@ class FakeSip:
     def dialog_var(self, name: str) -> str | None:
         return self.dialog.get(name)
 
-    def relay_to_gateways(self) -> bool:
-        self.actions.append(("gateway", self.ruri))
+    def select_gateway(self) -> bool:
+        self.gateway = 0
         return self.gateways_up
+
+    def skip_gateway(self) -> bool:
+        self.actions.append(("next-gateway",))
+        self.gateway += 1
+        return self.next_gateway_ok and self.gateway < len(GATEWAYS)
+
+    def gateway_address(self) -> str:
+        return GATEWAYS[self.gateway]
+
+    def relay_to_gateway(self) -> bool:
+        self.actions.append(("gateway", self.ruri))
+        return True
 
     def relay(self) -> bool:
         self.actions.append(("relay", self.ruri))
@@ -134,9 +171,37 @@ class FakeSip:
     def is_cancelled(self) -> bool:
         return self.cancelled
 
-    def next_gateway(self) -> bool:
-        self.actions.append(("next-gateway",))
-        return self.next_gateway_ok
+    def body(self) -> str:
+        return self.sdp
+
+    def htable_get(self, table: str, key: str) -> int | str | None:
+        return self.memory.tables.get(table, {}).get(key)
+
+    def htable_inc(self, table: str, key: str) -> int:
+        items = self.memory.tables.setdefault(table, {})
+        items[key] = int(items.get(key, 0)) + 1
+        return int(items[key])
+
+    def htable_set(self, table: str, key: str, value: str, expire_seconds: int) -> None:
+        self.memory.tables.setdefault(table, {})[key] = value
+        self.memory.expiry[(table, key)] = expire_seconds
+
+    def htable_set_int(self, table: str, key: str, value: int) -> None:
+        self.memory.tables.setdefault(table, {})[key] = value
+
+    @contextmanager
+    def htable_locked(self, table: str, key: str) -> Iterator[None]:
+        yield
+
+    def profile_size(self, profile: str, value: str = "") -> int:
+        return self.memory.profiles.get((profile, value), 0)
+
+    def add_to_profile(self, profile: str, value: str = "") -> None:
+        self.profiles.append((profile, value))
+
+    def remove_from_profile(self, profile: str, value: str) -> None:
+        if (profile, value) in self.profiles:  # Kamailio: -1 for a profile the call is not in
+            self.profiles.remove((profile, value))
 
     def replies(self) -> list[int]:
         return [a[1] for a in self.actions if a[0] == "reply"]
@@ -154,13 +219,24 @@ def router(tmp_path: Path, data: OperatorData) -> Router:
     path = tmp_path / "snapshot.json"
     write_snapshot(path, encode_snapshot(rows, 1, data, None))
     config = SipConfig(gateways=(f"{GATEWAY[0]}:{GATEWAY[1]}",), max_call_seconds=3600)
-    return Router(config, SnapshotWatcher(path), CdrSpool(tmp_path / "spool"), clock=lambda: NOW)
+    guards = CallGuards(
+        config.limits,
+        ProtectionWatcher(tmp_path / "protection.json"),
+        EventSpool(tmp_path / "spool"),
+    )
+    return Router(
+        config,
+        SnapshotWatcher(path),
+        CdrSpool(tmp_path / "spool"),
+        clock=lambda: NOW,
+        guards=guards,
+    )
 
 
 def spooled(router: Router) -> list[str]:
     return [
         line
-        for path in router.spool.directory.glob("*.jsonl")
+        for path in router.spool.directory.glob("*.cdr.jsonl")
         for line in path.read_text().splitlines()
     ]
 
@@ -335,7 +411,7 @@ def test_the_interconnect_cannot_reach_a_stopped_subscriber(router: Router) -> N
 def test_a_5xx_from_a_gateway_tries_the_next(router: Router) -> None:
     sip = FakeSip(reply_code=503)
     router.gateway_failure(sip)
-    assert sip.actions == [("next-gateway",)]
+    assert sip.actions == [("next-gateway",), ("gateway", "0312345678")]
 
 
 def test_a_busy_callee_is_not_retried_on_another_gateway(router: Router) -> None:
@@ -414,3 +490,266 @@ def test_a_call_that_ends_unanswered_is_not_billed_as_answered(router: Router) -
     router.dialog_event(sip, "dialog:end")  # no dialog:start before it
     [record] = spooled(router)
     assert json.loads(record)["disposition"] == "failed"
+
+
+# --- protection (README, "Protection") ---------------------------------------------------------
+
+US = "01012125550123"
+
+
+def publish(router: Router, tmp_path: Path, **state: Any) -> None:
+    """Write the protection snapshot the router's guards read."""
+    policy = load_protection()
+    document = encode_state(ProtectionState(policy_key=policy.key, **state))
+    write_snapshot(tmp_path / "protection.json", document)
+    assert router.guards is not None
+    router.guards.watcher.check_every = 0  # re-read at once
+
+
+def events(router: Router) -> list[dict[str, Any]]:
+    return [
+        json.loads(line)
+        for path in router.spool.directory.glob("*.events.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+
+
+def refusal_of(sip: FakeSip) -> tuple[int, dict[str, str]]:
+    code, headers = next((a[1], a[2]) for a in sip.actions if a[0] == "reply")
+    return code, dict(h.split(": ", 1) for h in headers)
+
+
+def tables(sip: FakeSip, table: str) -> dict[str, int | str]:
+    return sip.memory.tables.get(table, {})
+
+
+def test_maintenance_refuses_new_calls_with_503_retry_after_and_its_announcement(
+    router: Router, tmp_path: Path
+) -> None:
+    publish(router, tmp_path, maintenance=Maintenance(True, "ただいま工事中です。", 1800))
+    for sip in (FakeSip(), FakeSip(source=GATEWAY, auth_user=None, ruri=ALICE)):
+        router.request(sip)
+        code, headers = refusal_of(sip)
+        assert code == 503
+        assert headers["Retry-After"] == "1800"
+        assert headers["X-Denwa-Announcement"] == "ただいま工事中です。"
+        assert headers["X-Denwa-Refusal"] == "maintenance"
+    assert [json.loads(line)["sip_code"] for line in spooled(router)] == [503, 503]
+    assert tables(sip, "totals") == {"refused:maintenance": 1}
+
+
+def test_a_call_in_progress_is_untouched_by_maintenance(router: Router, tmp_path: Path) -> None:
+    sip = FakeSip()
+    router.request(sip)
+    router.dialog_event(sip, "dialog:start")
+    publish(router, tmp_path, maintenance=Maintenance(True))
+    router.dialog_event(sip, "dialog:end")  # in-dialog requests never reach the steps
+    assert '"disposition":"answered"' in spooled(router)[-1]
+
+
+def test_a_line_with_two_calls_in_progress_gets_503_for_a_third(router: Router) -> None:
+    first = FakeSip()
+    router.request(first)
+    assert ("line", ALICE) in first.profiles
+    assert ("calls", "") in first.profiles
+    first.memory.established(first)
+    second = FakeSip(memory=first.memory)
+    router.clock = lambda: NOW + 1  # another second: not the attempts-per-second rule
+    router.request(second)
+    second.memory.established(second)
+    third = FakeSip(memory=first.memory)
+    router.clock = lambda: NOW + 2
+    router.request(third)
+    assert not any(a[0] == "reply" for a in second.actions)
+    code, headers = refusal_of(third)
+    assert (code, headers["X-Denwa-Refusal"], headers["Retry-After"]) == (
+        503,
+        "subscriber_calls",
+        "30",
+    )
+
+
+def test_the_third_call_attempt_of_a_line_in_one_second_gets_503(router: Router) -> None:
+    memory = SharedMemory()
+    attempts = [FakeSip(memory=memory) for _ in range(3)]
+    for sip in attempts:
+        router.request(sip)
+    assert [refusal_of(s)[0] for s in attempts if s.replies()] == [503]
+    assert refusal_of(attempts[2])[1]["X-Denwa-Refusal"] == "subscriber_rate"
+    router.clock = lambda: NOW + 1
+    later = FakeSip(memory=memory)
+    router.request(later)
+    assert later.replies() == []
+
+
+def test_the_nodes_calls_at_their_limit_refuse_the_next_with_one_overload_event_a_minute(
+    router: Router,
+) -> None:
+    memory = SharedMemory(profiles={("calls", ""): 2000})
+    for offset in (0, 1, 61):
+        router.clock = lambda offset=offset: NOW + offset  # type: ignore[misc]
+        sip = FakeSip(memory=memory)
+        router.request(sip)
+        assert refusal_of(sip)[1]["X-Denwa-Refusal"] == "overload_calls"
+    assert tables(sip, "totals") == {"refused:overload_calls": 3}
+    assert [e["event"] for e in events(router)] == ["overload", "overload"]
+
+
+def test_a_gateway_at_its_limit_is_passed_over_and_with_all_at_it_the_call_gets_503(
+    router: Router,
+) -> None:
+    memory = SharedMemory(profiles={("gateway", GATEWAYS[0]): 1000})
+    sip = FakeSip(memory=memory)
+    router.request(sip)
+    assert ("gateway", GATEWAYS[1]) in sip.profiles
+    memory.profiles[("gateway", GATEWAYS[1])] = 1000
+    full = FakeSip(memory=memory)
+    router.clock = lambda: NOW + 1
+    router.request(full)
+    assert refusal_of(full)[1]["X-Denwa-Refusal"] == "overload_gateway"
+
+
+def cancelled_call(router: Router, memory: SharedMemory, moment: float) -> None:
+    router.clock = lambda: moment
+    sip = FakeSip(memory=memory, cancelled=True, next_gateway_ok=False)
+    router.request(sip)
+    router.gateway_failure(sip)
+    router.dialog_event(sip, "dialog:failed")
+
+
+def test_the_tenth_call_given_up_before_the_answer_blocks_the_line_not_the_ninth(
+    router: Router,
+) -> None:
+    memory = SharedMemory()
+    for n in range(9):
+        cancelled_call(router, memory, NOW + 10 * n)
+    assert "blocks" not in memory.tables
+    cancelled_call(router, memory, NOW + 95)
+    assert memory.tables["blocks"] == {f"line:{ALICE}": f"incomplete_calls|{int(NOW) + 95 + 1800}"}
+    assert memory.expiry[("blocks", f"line:{ALICE}")] == 1800
+    [blocked] = events(router)
+    assert (blocked["event"], blocked["number"], blocked["count"]) == ("blocked", ALICE, 10)
+    sip = FakeSip(memory=memory)
+    router.clock = lambda: NOW + 100
+    router.request(sip)
+    code, headers = refusal_of(sip)
+    assert (code, headers["X-Denwa-Refusal"]) == (403, "incomplete_calls")
+    assert "不完了呼" in headers["X-Denwa-Announcement"]
+
+
+def test_calls_given_up_longer_ago_than_the_window_are_forgotten(router: Router) -> None:
+    memory = SharedMemory()
+    for n in range(9):
+        cancelled_call(router, memory, NOW + n)
+    cancelled_call(router, memory, NOW + 600 + 30 + 9)  # a window and a bucket later
+    assert "blocks" not in memory.tables
+
+
+def test_the_twentieth_failed_authentication_blocks_the_source_address(router: Router) -> None:
+    memory = SharedMemory()
+    for n in range(20):
+        method = "REGISTER" if n % 2 else "INVITE"
+        router.clock = lambda n=n: NOW + n  # type: ignore[misc]
+        sip = FakeSip(method_=method, auth_result=-2, source=("192.0.2.7", 5060), memory=memory)
+        router.request(sip)
+        assert sip.replies() == [403]
+        assert ("blocks" in memory.tables) is (n == 19)
+    assert memory.tables["blocks"] == {"source:192.0.2.7": f"auth_failures|{int(NOW) + 19 + 3600}"}
+    [blocked] = events(router)
+    assert (blocked["source"], blocked["rule"], blocked["count"]) == (
+        "192.0.2.7",
+        "auth_failures",
+        20,
+    )
+    guesser = FakeSip(source=("192.0.2.7", 5060), memory=memory)
+    router.source_blocked(guesser)
+    assert refusal_of(guesser)[1]["X-Denwa-Refusal"] == "source_blocked"
+
+
+def test_a_flooding_address_is_blocked_and_its_requests_dropped(router: Router) -> None:
+    memory = SharedMemory()
+    sip = FakeSip(source=("192.0.2.9", 5060), memory=memory)
+    router.flooding(sip)
+    assert memory.tables["blocks"] == {"source:192.0.2.9": f"flood|{int(NOW) + 300}"}
+    assert memory.tables["totals"] == {"refused:flood": 1}
+    router.source_blocked(sip)
+    assert sip.actions == []  # dropped: no answer
+    assert events(router)[0]["rule"] == "flood"
+
+
+def test_an_international_call_reserves_its_worst_case_and_is_cut_at_it(
+    router: Router, tmp_path: Path
+) -> None:
+    publish(router, tmp_path, day=billing_date_of(NOW), default_cap_yen=5000)
+    sip = FakeSip(ruri=US)
+    router.request(sip)
+    [(_, max_seconds)] = [a for a in sip.actions if a[0] == "dialog"]
+    [reserved] = tables(sip, "spend").values()
+    assert isinstance(reserved, int)
+    assert 0 < reserved <= 5000
+    assert max_seconds == 14400 - 2
+    router.clock = lambda: NOW + 1
+    router.dialog_event(sip, "dialog:start")
+    router.clock = lambda: NOW + 61
+    router.dialog_event(sip, "dialog:end")
+    day = billing_date_of(NOW).isoformat()
+    spend = tables(sip, "spend")
+    assert spend[f"reserved:{ALICE}:{day}"] == 0
+    assert 0 < int(spend[f"ended:{ALICE}:{day}"]) < reserved  # one minute's price
+
+
+def test_the_call_the_rest_of_the_cap_cannot_pay_a_minute_for_is_refused(
+    router: Router, tmp_path: Path
+) -> None:
+    publish(router, tmp_path, day=billing_date_of(NOW), default_cap_yen=5000, spent={ALICE: 4999})
+    sip = FakeSip(ruri=US)
+    router.request(sip)
+    code, headers = refusal_of(sip)
+    assert (code, headers["X-Denwa-Refusal"]) == (403, "international_spend_cap")
+    [refused] = events(router)
+    assert (refused["event"], refused["number"], refused["detail"]["spent_yen"]) == (
+        "refused",
+        ALICE,
+        4999,
+    )
+    assert "spend" not in sip.memory.tables or not any(sip.memory.tables["spend"].values())
+
+
+def test_a_hold_and_its_end_are_reported_once_each(router: Router) -> None:
+    sip = FakeSip()
+    router.request(sip)
+    router.dialog_event(sip, "dialog:start")
+    for sdp in (SENDONLY, SENDONLY, SENDRECV):
+        sip.sdp = sdp
+        router.clock = lambda: NOW + 30
+        router.in_dialog_invite(sip)
+    held, resumed = events(router)
+    assert (held["event"], held["number"], held["call_id"]) == ("held", ALICE, "call-1")
+    assert (resumed["event"], resumed["detail"]) == ("resumed", {"held_seconds": 0})
+
+
+def test_a_call_ended_while_held_reports_the_end_of_the_hold(router: Router) -> None:
+    sip = FakeSip(ruri="05055500002", registered=frozenset({"05055500002"}))
+    router.request(sip)
+    sip.sdp = SENDONLY.replace("a=sendonly", "a=inactive")
+    router.in_dialog_invite(sip)
+    router.clock = lambda: NOW + 20
+    router.dialog_event(sip, "dialog:end")
+    assert [(e["event"], e.get("detail")) for e in events(router)] == [
+        ("held", None),
+        ("resumed", {"held_seconds": 20}),
+    ]
+
+
+def test_without_protections_no_step_counts_or_refuses(router: Router, tmp_path: Path) -> None:
+    publish(router, tmp_path, maintenance=Maintenance(True))
+    router.guards = None
+    sip = FakeSip()
+    router.request(sip)
+    assert sip.replies() == []
+    assert sip.memory.tables == {}
+    assert sip.profiles == []
+
+
+SENDONLY = "v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n"
+SENDRECV = SENDONLY.replace("a=sendonly", "a=sendrecv")

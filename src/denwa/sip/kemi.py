@@ -13,6 +13,7 @@ from pathlib import Path
 
 from denwa.sip.config import SipConfig
 from denwa.sip.ksr import KsrMessage
+from denwa.sip.protection import CallGuards, EventSpool, ProtectionWatcher
 from denwa.sip.routing import Router
 from denwa.sip.snapshot import SnapshotWatcher
 from denwa.sip.spool import CdrSpool
@@ -22,12 +23,21 @@ def build_router() -> Router:
     """The router for this Kamailio instance, from ``DENWA_HOME``."""
     home = Path(os.environ.get("DENWA_HOME", "var")).resolve()
     config = SipConfig.load(home / "sip.toml", os.environ.get("DENWA_SIP_NODE") or None)
+    guards = None
+    if config.protections:
+        guards = CallGuards(
+            config.limits,
+            ProtectionWatcher(home / "sip" / "protection.json"),
+            EventSpool(home / "spool", config.node_name),
+            node=config.node,
+        )
     return Router(
         config=config,
         snapshots=SnapshotWatcher(home / "sip" / "snapshot.json"),
         spool=CdrSpool(
             home / "spool", config.node_name, reserve_bytes=config.spool_reserve_mb << 20
         ),
+        guards=guards,
     )
 
 
@@ -42,6 +52,18 @@ class DenwaKemi:
 
     def ksr_request_route(self, msg: object) -> int:
         self.router.request(KsrMessage())
+        return 1
+
+    def ksr_source_blocked(self, msg: object) -> int:
+        self.router.source_blocked(KsrMessage())
+        return 1
+
+    def ksr_flooding(self, msg: object) -> int:
+        self.router.flooding(KsrMessage())
+        return 1
+
+    def ksr_in_dialog_invite(self, msg: object) -> int:
+        self.router.in_dialog_invite(KsrMessage())
         return 1
 
     def ksr_failure_gateway(self, msg: object) -> int:

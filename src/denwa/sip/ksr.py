@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import KSR  # type: ignore[import-not-found]  # provided by app_python3 inside Kamailio
 
@@ -10,6 +11,7 @@ GATEWAY_SET = 1
 GATEWAY_ORDER = 8  # dispatcher algorithm: by priority, then the next on failure
 AUTH_HA1 = 1  # auth flag: the password given is HA1
 AUTH_CHECK_USER = 1  # auth check: the digest user must be the From user
+PROFILE_SIZE_VAR = "$var(denwa_profile_size)"  # where get_profile_size puts its answer
 
 
 class KsrMessage:
@@ -61,6 +63,9 @@ class KsrMessage:
     def header(self, name: str) -> str | None:
         value = KSR.hdr.get(name)
         return str(value) if value else None
+
+    def body(self) -> str:
+        return str(KSR.pv.get("$rb") or "")
 
     def reply(self, code: int, reason: str, headers: Sequence[str] = ()) -> None:
         if headers:  # one reply lump for all of them
@@ -126,20 +131,60 @@ class KsrMessage:
     def is_cancelled(self) -> bool:
         return bool(KSR.tm.t_is_canceled() > 0)
 
-    def next_gateway(self) -> bool:
-        if KSR.dispatcher.ds_next_dst() < 0:
-            return False
-        KSR.tm.t_on_failure("ksr_failure_gateway")
-        return bool(KSR.tm.t_relay() > 0)
-
     def watch_failures(self) -> None:
         KSR.tm.t_on_failure("ksr_failure_subscriber")
 
-    def relay_to_gateways(self) -> bool:
-        if KSR.dispatcher.ds_select_dst(GATEWAY_SET, GATEWAY_ORDER) < 0:
-            return False
+    def select_gateway(self) -> bool:
+        return bool(KSR.dispatcher.ds_select_dst(GATEWAY_SET, GATEWAY_ORDER) > 0)
+
+    def skip_gateway(self) -> bool:
+        return bool(KSR.dispatcher.ds_next_dst() > 0)
+
+    def gateway_address(self) -> str:
+        return str(KSR.pv.get("$du") or "")
+
+    def relay_to_gateway(self) -> bool:
         KSR.tm.t_on_failure("ksr_failure_gateway")
         return bool(KSR.tm.t_relay() > 0)
 
     def relay(self) -> bool:
         return bool(KSR.tm.t_relay() > 0)
+
+    # --- shared memory: htables and dialog profiles ------------------------------------
+
+    def htable_get(self, table: str, key: str) -> int | str | None:
+        value = KSR.htable.sht_get(table, key)
+        return value if isinstance(value, int | str) else None
+
+    def htable_inc(self, table: str, key: str) -> int:
+        return int(KSR.htable.sht_inc(table, key))
+
+    def htable_set(self, table: str, key: str, value: str, expire_seconds: int) -> None:
+        KSR.htable.sht_setxs(table, key, value, expire_seconds)
+
+    def htable_set_int(self, table: str, key: str, value: int) -> None:
+        KSR.htable.sht_seti(table, key, value)
+
+    @contextmanager
+    def htable_locked(self, table: str, key: str) -> Iterator[None]:
+        KSR.htable.sht_lock(table, key)
+        try:
+            yield
+        finally:
+            KSR.htable.sht_unlock(table, key)
+
+    def profile_size(self, profile: str, value: str = "") -> int:
+        if value:
+            KSR.dialog.get_profile_size(profile, value, PROFILE_SIZE_VAR)
+        else:
+            KSR.dialog.get_profile_size_static(profile, PROFILE_SIZE_VAR)
+        return int(KSR.pv.get(PROFILE_SIZE_VAR) or 0)
+
+    def add_to_profile(self, profile: str, value: str = "") -> None:
+        if value:
+            KSR.dialog.set_dlg_profile(profile, value)
+        else:
+            KSR.dialog.set_dlg_profile_static(profile)
+
+    def remove_from_profile(self, profile: str, value: str) -> None:
+        KSR.dialog.unset_dlg_profile(profile, value)

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from denwa.core.contracts.lifecycle import State
-from denwa.core.numbering.classes import Direction, Privacy
+from denwa.core.numbering.classes import CallClass, Direction, Privacy
 from denwa.core.policy.decision import Admit, CallRequest, Refuse, Route, decide
+from denwa.core.protection.refusals import ProtectionRefusal
 from denwa.core.timeutil import billing_date
 from denwa.sip.config import SipConfig
 from denwa.sip.message import SipMessage
+from denwa.sip.protection import LINE_VAR, CallGuards, Held
 from denwa.sip.snapshot import PolicySnapshot, SnapshotWatcher
 from denwa.sip.spool import CdrSpool, call_fields, iso
 
@@ -56,6 +58,8 @@ class Router:
     snapshots: SnapshotWatcher
     spool: CdrSpool
     clock: Callable[[], float] = field(default=time.time)
+    guards: CallGuards | None = None
+    """The protection steps (README, "Protection"); None: none (``protections = false``)."""
     _steps: tuple[Callable[[SipMessage], bool], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -136,6 +140,13 @@ class Router:
         if caller is None:
             sip.reply(403, "Forbidden")
             return
+        if self.guards is not None:
+            refusal = self.guards.new_call(sip, started) or self.guards.outbound(
+                sip, caller.number, started
+            )
+            if refusal is not None:
+                self._refused(sip, refusal.sip_code, refusal.headers(), started, caller.number)
+                return
         request = CallRequest(
             Direction.OUT, sip.ruri_user(), billing_date_of(started), caller=caller
         )
@@ -143,7 +154,7 @@ class Router:
         if isinstance(decision, Refuse):
             self._refuse(sip, decision, started, caller.number)
             return
-        self._admit(sip, decision, started, caller.number)
+        self._admit(sip, decision, started, caller.number, line=caller.number)
 
     def _inbound(self, sip: SipMessage, snapshot: PolicySnapshot, started: float) -> None:
         asserted = sip.asserted_user() or sip.from_user()
@@ -151,6 +162,9 @@ class Router:
         services = frozenset(
             s.strip() for s in (sip.header(ZENKOKU_CALL_HEADER) or "").split(",") if s.strip()
         )
+        if self.guards is not None and (refusal := self.guards.new_call(sip, started)):
+            self._refused(sip, refusal.sip_code, refusal.headers(), started, remote or "anonymous")
+            return
         request = CallRequest(
             Direction.IN,
             sip.ruri_user(),
@@ -165,8 +179,15 @@ class Router:
         self._admit(sip, decision, started, remote or "anonymous", inbound=True)
 
     def _admit(
-        self, sip: SipMessage, decision: Admit, started: float, caller: str, inbound: bool = False
+        self,
+        sip: SipMessage,
+        decision: Admit,
+        started: float,
+        caller: str,
+        inbound: bool = False,
+        line: str | None = None,
     ) -> None:
+        """Relay an admitted call; ``line``: the caller's 050 number of an outbound call."""
         dialled = sip.ruri_user()
         callee = dialled if inbound else (decision.number or dialled)
         call = call_fields(sip.call_id(), caller, callee, started)
@@ -176,7 +197,10 @@ class Router:
                 self.spool.append_cdr(call, None, iso(started), "no_answer", 480)
                 return
             sip.record_route()
-            sip.track_dialog({CALL_VAR: call})
+            guarded = self._guarded(sip, decision, started, call, line)
+            if guarded is None:
+                return
+            sip.track_dialog(*guarded)
             sip.watch_failures()
             sip.relay()
             return
@@ -187,9 +211,55 @@ class Router:
         if decision.privacy is Privacy.WITHHOLD:
             sip.add_header("Privacy: id")
         sip.record_route()
-        sip.track_dialog({CALL_VAR: call})
-        if not sip.relay_to_gateways():
+        if not sip.select_gateway():
             sip.reply(503, "Service Unavailable", ["Retry-After: 30"])
+            return
+        guarded = self._guarded(sip, decision, started, call, line, gateway=True)
+        if guarded is None:
+            return
+        sip.track_dialog(*guarded)
+        if not sip.relay_to_gateway():
+            sip.reply(503, "Service Unavailable", ["Retry-After: 30"])
+
+    def _guarded(
+        self,
+        sip: SipMessage,
+        decision: Admit,
+        started: float,
+        call: str,
+        line: str | None,
+        gateway: bool = False,
+    ) -> tuple[dict[str, str], int | None] | None:
+        """The admitted call's last protection steps: a gateway with room, the spend cap.
+
+        Returns the dialog's variables and maximum length, or None: refused (answered).
+        """
+        variables = {CALL_VAR: call}
+        guards = self.guards
+        if guards is None:
+            return variables, None
+        refusal: ProtectionRefusal | None = None
+        max_seconds = None
+        if gateway and not guards.gateway_with_room(sip):
+            refusal = guards.refused_by_gateways(sip, started)
+        elif line is not None:
+            noted = Held(line)
+            tariff = decision.tariff
+            if decision.call_class is CallClass.INTERNATIONAL and tariff is not None:
+                day = billing_date_of(started)
+                reserved = guards.reserve(sip, line, tariff, started, day)
+                if isinstance(reserved, ProtectionRefusal):
+                    refusal = reserved
+                else:
+                    max_seconds = reserved.timeout_seconds
+                    per_unit = (tariff.unit_seconds, tariff.yen_per_unit)
+                    noted = Held(line, reserved.yen, *per_unit, day.isoformat())
+            variables[LINE_VAR] = noted.encode()
+        if refusal is not None:
+            self._refused(sip, refusal.sip_code, refusal.headers(), started, line or "anonymous")
+            return None
+        guards.admitted(sip, line)
+        return variables, max_seconds
 
     # --- failures and dialog events -------------------------------------------------------
 
@@ -199,8 +269,15 @@ class Router:
             sip.set_dialog_var("final_code", str(CANCELLED))
             return
         code = sip.final_reply_code()
-        if (code >= 500 or code == 408) and sip.next_gateway():
-            return
+        if code >= 500 or code == 408:
+            if self.guards is not None:
+                self.guards.leave_gateway(sip)
+            if (
+                sip.skip_gateway()
+                and (self.guards is None or self.guards.gateway_with_room(sip))
+                and sip.relay_to_gateway()
+            ):
+                return
         sip.set_dialog_var("final_code", str(code))
 
     def subscriber_failure(self, sip: SipMessage) -> None:
@@ -256,21 +333,45 @@ class Router:
         answer = sip.dialog_var(ANSWER_VAR) if disposition == "answered" else None
         if disposition == "answered" and not answer:
             disposition = "failed"
-        self.spool.append_cdr(self._call(sip, ended), answer, iso(ended), disposition, sip_code)
+        call = self._call(sip, ended)
+        self.spool.append_cdr(call, answer, iso(ended), disposition, sip_code)
+        if self.guards is not None:
+            self.guards.call_ended(sip, call, sip_code == CANCELLED, answer, ended)
+
+    # --- protection entry points of the cfg ----------------------------------------------
+
+    def source_blocked(self, sip: SipMessage) -> None:
+        """A request from a blocked address: refused (failed authentications) or dropped (flood)."""
+        refusal = self.guards.blocked_source(sip, self.clock()) if self.guards else None
+        if refusal is not None:
+            sip.reply(refusal.sip_code, _reason_phrase(refusal.sip_code), refusal.headers())
+
+    def flooding(self, sip: SipMessage) -> None:
+        """An address just went over the node's requests per second: it is blocked (dropped)."""
+        if self.guards is not None:
+            self.guards.flood(sip, self.clock())
+
+    def in_dialog_invite(self, sip: SipMessage) -> None:
+        """A re-INVITE with SDP inside a call (the cfg relays it): a hold starts or ends."""
+        if self.guards is not None:
+            self.guards.reinvite(sip, sip.dialog_var(CALL_VAR) or "", self.clock())
 
     def _refuse(self, sip: SipMessage, refusal: Refuse, started: float, caller: str) -> None:
         text = refusal.text
-        sip.reply(
-            text.sip_code,
-            _reason_phrase(text.sip_code),
-            [
-                f'Reason: SIP;cause={text.sip_code};text="{text.reason_en}"',
-                f"X-Denwa-Refusal: {refusal.reason.value}",
-                f"X-Denwa-Announcement: {text.announcement_ja}",
-            ],
-        )
+        headers = [
+            f'Reason: SIP;cause={text.sip_code};text="{text.reason_en}"',
+            f"X-Denwa-Refusal: {refusal.reason.value}",
+            f"X-Denwa-Announcement: {text.announcement_ja}",
+        ]
+        self._refused(sip, text.sip_code, headers, started, caller)
+
+    def _refused(
+        self, sip: SipMessage, code: int, headers: list[str], started: float, caller: str
+    ) -> None:
+        """Answer a refused call and write its CDR (the policy's or a protection rule's)."""
+        sip.reply(code, _reason_phrase(code), headers)
         call = call_fields(sip.call_id(), caller, sip.ruri_user(), started)
-        self.spool.append_cdr(call, None, iso(started), "refused", text.sip_code)
+        self.spool.append_cdr(call, None, iso(started), "refused", code)
 
     def _authenticated(self, sip: SipMessage, snapshot: PolicySnapshot, proxy: bool) -> bool:
         """Digest-authenticate the sender as the From user; challenge or refuse otherwise."""
@@ -281,17 +382,23 @@ class Router:
             return False
         credentials = snapshot.credentials(user)
         if credentials is None or authenticating != user:
-            sip.reply(403, "Forbidden")
+            self._auth_failed(sip)
             return False
         result = sip.check_auth(self.config.realm, credentials.ha1, proxy)
         if result < AUTH_OK:
             if result == AUTH_NONCE_STALE:
                 sip.challenge(self.config.realm, proxy)
             else:
-                sip.reply(403, "Forbidden")
+                self._auth_failed(sip)
             return False
         sip.consume_credentials()
         return True
+
+    def _auth_failed(self, sip: SipMessage) -> None:
+        """Wrong credentials: 403, and one more failure counted against the source address."""
+        sip.reply(403, "Forbidden")
+        if self.guards is not None:
+            self.guards.auth_failed(sip, self.clock())
 
 
 FAILURE_DISPOSITIONS = {

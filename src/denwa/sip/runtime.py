@@ -11,7 +11,10 @@ import sys
 from pathlib import Path
 from string import Template
 
+from denwa.core.protection.blocks import BlockRule, BlockTarget, block_key
+from denwa.core.protection.keys import BLOCKS_TABLE, RATE_TABLE, TABLES, flood_key
 from denwa.sip.config import SipConfig
+from denwa.sip.protection import PROFILES_NO_VALUE, PROFILES_WITH_VALUE
 
 KAMAILIO = "kamailio"
 TEMPLATE = Path(__file__).with_name("kamailio.cfg.template")
@@ -42,6 +45,9 @@ def write_runtime(home: Path, config: SipConfig) -> Path:
         interconnect=interconnect_route(config),
         replication=replication(config),
         dmq_route=dmq_route(config),
+        protection_params=protection_params(),
+        source_route=source_route(config),
+        in_dialog_invite=in_dialog_invite(config),
     )
     (run / "kamailio.cfg").write_text(cfg, encoding="utf-8")
     gateways = "".join(
@@ -51,6 +57,48 @@ def write_runtime(home: Path, config: SipConfig) -> Path:
     (run / "gateways.list").write_text(gateways, encoding="utf-8")
     (run / "kemi_loader.py").write_text(_loader(home, config.node), encoding="utf-8")
     return run / "kamailio.cfg"
+
+
+def protection_params() -> str:
+    """The cfg's htables and dialog profiles of the protection steps (``denwa.sip.protection``)."""
+    tables = "".join(f'modparam("htable", "htable", "{table.modparam}")\n' for table in TABLES)
+    return (
+        tables
+        + f'modparam("dialog", "profiles_no_value", "{";".join(PROFILES_NO_VALUE)}")\n'
+        + f'modparam("dialog", "profiles_with_value", "{";".join(PROFILES_WITH_VALUE)}")'
+    )
+
+
+def source_route(config: SipConfig) -> str:
+    """The body of the cfg's ``route[SOURCE]``: blocked addresses and floods (empty: off)."""
+    if not config.protections:
+        return "\treturn;\n"
+    block = f"$sht({BLOCKS_TABLE}=>{block_key(BlockTarget.SOURCE, '$si')})"
+    lines = [
+        "\tif (route(INTERCONNECT)) {\n\t\treturn;\n\t}\n",
+        f"\tif ({block} != $null) {{\n",
+        f'\t\tif (!has_totag() || {block} =~ "^{BlockRule.FLOOD.value}[|]") {{\n',
+        '\t\t\tpython_exec("ksr_source_blocked");\n\t\t\texit;\n\t\t}\n\t}\n',
+    ]
+    limit = config.limits.flood_requests_per_second
+    if limit > 0:
+        lines += [
+            f"\t$var(requests) = $shtinc({RATE_TABLE}=>{flood_key('$si', '$Ts')});\n",
+            f"\tif ($var(requests) > {limit}) {{\n",
+            f'\t\tif ($var(requests) == {limit + 1}) {{\n\t\t\tpython_exec("ksr_flooding");\n',
+            "\t\t}\n\t\texit;\n\t}\n",
+        ]
+    return "".join(lines)
+
+
+def in_dialog_invite(config: SipConfig) -> str:
+    """The cfg lines that hand a re-INVITE with SDP to Python (hold), before it is relayed."""
+    if not config.protections:
+        return ""
+    return (
+        '\t\tif (is_method("INVITE") && has_body("application/sdp")) {\n'
+        '\t\t\tpython_exec("ksr_in_dialog_invite");\n\t\t}\n'
+    )
 
 
 def replication(config: SipConfig) -> str:
