@@ -37,11 +37,13 @@ def sip_publish() -> None:
 def sip_run(node: str | None) -> None:
     """Generate the Kamailio configuration, publish the snapshot and run Kamailio."""
     home = _home()
+    from denwa.protection.snapshot import publish_protection
     from denwa.subscribers.snapshot import publish_snapshot
 
     config = SipConfig.load(home / "sip.toml", node)
     cfg = write_runtime(home, config)
     publish_snapshot()
+    publish_protection()  # the maintenance switch and today's spend, as they stand
     where = f"{config.listen_address}:{config.listen_port}"
     peers = (
         f", DMQ {config.dmq_port} with {', '.join(config.dmq_peers)}" if config.replicated else ""
