@@ -148,37 +148,35 @@ def close_dead_node_calls(
     keeps its own CDR; a node that was only frozen and comes back finds its late
     records skipped as known ids.
     """
-    last_beats: dict[str, datetime | None] = {}
-    dead: dict[int, datetime] = {}  # open call → its node's last beat
-    calls = []
-    for call in OpenCall.objects.all():
-        node = call.record.get("node")
-        if not isinstance(node, str) or not node:
-            continue  # journalled without a node: closed at max_end only
-        if node not in last_beats:
-            last_beats[node] = _last_beat(directory, node)
-        beat = last_beats[node]
-        if beat is not None and (now - beat).total_seconds() > dead_after_seconds:
-            dead[call.pk] = beat
-            calls.append(call)
+    stale = {
+        node: beat
+        for node, beat in last_beats(directory).items()
+        if (now - beat).total_seconds() > dead_after_seconds
+    }
+    if not stale:
+        return 0  # the usual pass: a stat per node, no query
+    calls = list(OpenCall.objects.filter(record__node__in=sorted(stale)))
     if calls:
-        stale = sorted({str(call.record["node"]) for call in calls})
-        logger.warning("SIP node(s) %s stopped beating: closing %d call(s)", stale, len(calls))
+        nodes = sorted({str(call.record["node"]) for call in calls})
+        logger.warning("SIP node(s) %s stopped beating: closing %d call(s)", nodes, len(calls))
 
     def end(call: OpenCall) -> tuple[datetime, str]:
         answered = datetime.fromisoformat(str(call.record["answer"]))
-        return min(max(dead[call.pk], answered), call.max_end), "node_failure"
+        return min(max(stale[call.record["node"]], answered), call.max_end), "node_failure"
 
     return _close(calls, data, "dead node", end)
 
 
-def _last_beat(directory: Path, node: str) -> datetime | None:
-    """When the node last renewed its heartbeat file; None if there is none."""
-    try:
-        mtime = (directory / f"{node}{HEARTBEAT_SUFFIX}").stat().st_mtime
-    except (OSError, ValueError):
-        return None
-    return datetime.fromtimestamp(mtime, tz=UTC)
+def last_beats(directory: Path) -> dict[str, datetime]:
+    """Every node instance's last heartbeat (its ``.alive`` file's modification time)."""
+    beats = {}
+    for path in directory.glob(f"*{HEARTBEAT_SUFFIX}") if directory.is_dir() else ():
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            continue  # removed meanwhile
+        beats[path.name.removesuffix(HEARTBEAT_SUFFIX)] = datetime.fromtimestamp(mtime, tz=UTC)
+    return beats
 
 
 def _close(
