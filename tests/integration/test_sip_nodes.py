@@ -109,3 +109,9 @@ def test_each_node_gets_its_own_runtime_directory_and_shares_the_auth_secret(
     assert all(f'"secret", "{secret}"' in cfg.read_text() for cfg in cfgs)
     loader = (tmp_path / "sip" / "b" / "kemi_loader.py").read_text()
     assert "os.environ['DENWA_SIP_NODE'] = 'b'" in loader
+
+
+def test_every_node_of_the_tables_shares_the_counters(tmp_path: Path) -> None:
+    b = SipConfig.load(sip_toml(tmp_path, TWO_NODES), "b")
+    assert (b.cluster, b.peer_nodes) == (("a", "b"), ("a",))
+    assert (SipConfig().cluster, SipConfig().peer_nodes) == (("",), ())

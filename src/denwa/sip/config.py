@@ -87,6 +87,19 @@ class SipConfig:
     """The port of this node's DMQ (node-to-node replication) listener; 0: no replication."""
     dmq_peers: tuple[str, ...] = ()
     """The other nodes' DMQ listeners ("ip:port"); default: from the ``nodes`` tables."""
+    nodes_sharing: tuple[str, ...] = ()
+    """Every node's name, this one's included: whose counter keys are summed; default: the
+    ``nodes`` tables (a node on a host of its own names them here)."""
+
+    @property
+    def cluster(self) -> tuple[str, ...]:
+        """The names of every node that shares the counters (this one alone on a single node)."""
+        return self.nodes_sharing or (self.node,)
+
+    @property
+    def peer_nodes(self) -> tuple[str, ...]:
+        """The other nodes' names (their ``@<node>`` counter keys are added to this node's)."""
+        return tuple(name for name in self.cluster if name != self.node)
 
     @property
     def node_name(self) -> str:
@@ -140,6 +153,8 @@ class SipConfig:
         }
         _check_distinct(path or "sip.toml", configs)
         own = configs[name]
+        if "nodes_sharing" not in nodes[name] and "nodes_sharing" not in base:
+            own = replace(own, nodes_sharing=tuple(nodes))
         if "dmq_peers" in nodes[name]:
             return own
         peers = tuple(

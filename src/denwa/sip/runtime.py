@@ -43,9 +43,10 @@ def write_runtime(home: Path, config: SipConfig) -> Path:
         max_call_seconds=config.max_call_seconds,
         auth_secret=secret_file.read_text().strip(),
         interconnect=interconnect_route(config),
+        dmq_modules=dmq_modules(config),
         replication=replication(config),
         dmq_route=dmq_route(config),
-        protection_params=protection_params(),
+        protection_params=protection_params(config),
         source_route=source_route(config),
         in_dialog_invite=in_dialog_invite(config),
     )
@@ -59,9 +60,12 @@ def write_runtime(home: Path, config: SipConfig) -> Path:
     return run / "kamailio.cfg"
 
 
-def protection_params() -> str:
+def protection_params(config: SipConfig) -> str:
     """The cfg's htables and dialog profiles of the protection steps (``denwa.sip.protection``)."""
-    tables = "".join(f'modparam("htable", "htable", "{table.modparam}")\n' for table in TABLES)
+    nodes = len(config.cluster)
+    tables = "".join(
+        f'modparam("htable", "htable", "{table.modparam_on(nodes)}")\n' for table in TABLES
+    )
     return (
         tables
         + f'modparam("dialog", "profiles_no_value", "{";".join(PROFILES_NO_VALUE)}")\n'
@@ -106,16 +110,15 @@ def replication(config: SipConfig) -> str:
 
     DMQ (Kamailio's distributed message queue, over SIP on its own port): the
     registrations (``dmq_usrloc``: every REGISTER saved on one node is saved on the
-    others, and a node that starts asks a peer for all of them); nothing for a single
-    node.
+    others, and a node that starts asks a peer for all of them) and the protection
+    htables that say ``dmqreplicate`` (``denwa.core.protection.keys.TABLES``; a node
+    that starts asks for them too); nothing for a single node.
     """
     if not config.replicated:
         return ""
     address = f"{config.listen_address}:{config.dmq_port}"
     lines = [
         f"listen=udp:{address}",
-        'loadmodule "dmq.so"',
-        'loadmodule "dmq_usrloc.so"',
         f'modparam("dmq", "server_address", "sip:{address}")',
         *(f'modparam("dmq", "notification_address", "sip:{peer}")' for peer in config.dmq_peers),
         'modparam("dmq", "multi_notify", 1)',
@@ -123,8 +126,17 @@ def replication(config: SipConfig) -> str:
         'modparam("dmq", "ping_interval", 15)',
         'modparam("dmq_usrloc", "enable", 1)',
         'modparam("dmq_usrloc", "sync", 1)',
+        'modparam("htable", "enable_dmq", 1)',
+        'modparam("htable", "dmq_init_sync", 1)',
     ]
     return "".join(line + "\n" for line in lines)
+
+
+def dmq_modules(config: SipConfig) -> str:
+    """``dmq`` and ``dmq_usrloc``, loaded before ``htable`` (which registers with ``dmq``)."""
+    if not config.replicated:
+        return ""
+    return 'loadmodule "dmq.so"\nloadmodule "dmq_usrloc.so"\n'
 
 
 def dmq_route(config: SipConfig) -> str:

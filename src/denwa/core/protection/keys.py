@@ -42,12 +42,18 @@ class TableSpec:
     size: int
     autoexpire: int = 0  # seconds without an update before an item goes; 0: never
     counter: bool = True  # an integer table: a missing item reads 0 and increments from 0
+    replicated: bool = True  # with several nodes, every write goes to the others (DMQ)
 
     @property
     def modparam(self) -> str:
-        """The ``htable`` module's ``htable`` parameter for this table."""
+        """The ``htable`` module's ``htable`` parameter for this table (on a single node)."""
         spec = f"{self.name}=>size={self.size};autoexpire={self.autoexpire};"
         return spec + ("initval=0;" if self.counter else "")
+
+    def modparam_on(self, nodes: int) -> str:
+        """The ``htable`` parameter on one of ``nodes`` nodes: replicated tables say so."""
+        replicate = nodes > 1 and self.replicated
+        return self.modparam + ("dmqreplicate=1;" if replicate else "")
 
 
 COUNTERS_KEEP_SECONDS = MAX_WINDOW_SECONDS + MAX_WINDOW_SECONDS // MAX_BUCKETS
@@ -62,11 +68,18 @@ BLOCK_DEFAULT_SECONDS = 86400
 TABLES = (
     TableSpec(BLOCKS_TABLE, 10, BLOCK_DEFAULT_SECONDS, counter=False),
     TableSpec(COUNTERS_TABLE, 12, COUNTERS_KEEP_SECONDS),
-    TableSpec(RATE_TABLE, 10, RATE_KEEP_SECONDS),
+    TableSpec(RATE_TABLE, 10, RATE_KEEP_SECONDS, replicated=False),
     TableSpec(TOTALS_TABLE, 4),
     TableSpec(SPEND_TABLE, 10, SPEND_KEEP_SECONDS),
 )
-"""Every table the call path uses, as the Kamailio cfg declares them."""
+"""Every table the call path uses, as the Kamailio cfg declares them.
+
+With several nodes every table but ``rate`` is replicated over DMQ: a block set on
+one node is in force on all; each node writes only its own ``@<node>`` counter
+keys, so a replicated write never overwrites another node's count (each key is a
+part of a G-counter, the sum over nodes); per-second counts stay each node's own
+(a message to every node per call attempt for a one-second count is not worth it).
+"""
 
 
 def _on(key: str, node: str) -> str:
