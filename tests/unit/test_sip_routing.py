@@ -193,6 +193,12 @@ class FakeSip:
     def htable_locked(self, table: str, key: str) -> Iterator[None]:
         yield
 
+    def htable_keys(self, table: str) -> list[str]:
+        return list(self.memory.tables.get(table, {}))
+
+    def htable_delete(self, table: str, key: str) -> None:
+        self.memory.tables.get(table, {}).pop(key, None)
+
     def profile_size(self, profile: str, value: str = "") -> int:
         return self.memory.profiles.get((profile, value), 0)
 

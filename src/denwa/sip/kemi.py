@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from denwa.core.protection.keys import GAUGE_RENEW_SECONDS
 from denwa.sip.config import SipConfig
 from denwa.sip.ksr import KsrMessage
 from denwa.sip.protection import CallGuards, EventSpool, ProtectionWatcher
@@ -30,6 +31,7 @@ def build_router() -> Router:
             ProtectionWatcher(home / "sip" / "protection.json"),
             EventSpool(home / "spool", config.node_name),
             node=config.node,
+            peers=config.peer_nodes,
         )
     return Router(
         config=config,
@@ -46,6 +48,7 @@ class DenwaKemi:
 
     def __init__(self) -> None:
         self.router = build_router()
+        self._beats = 0
 
     def child_init(self, rank: int) -> int:
         return 0
@@ -83,8 +86,14 @@ class DenwaKemi:
         return 1
 
     def ksr_heartbeat(self, msg: object) -> int:
-        """Every second, from the cfg's rtimer process: the node is alive (its heartbeat)."""
+        """Every second, from the cfg's rtimer process: the node is alive (its heartbeat);
+        with several nodes, its calls per line republished for the others."""
         self.router.spool.heartbeat()
+        guards = self.router.guards
+        if guards is not None and guards.peers:
+            self._beats += 1
+            if self._beats % GAUGE_RENEW_SECONDS == 0:
+                guards.renew_gauges(KsrMessage())
         return 1
 
 

@@ -11,6 +11,7 @@ GATEWAY_SET = 1
 GATEWAY_ORDER = 8  # dispatcher algorithm: by priority, then the next on failure
 AUTH_HA1 = 1  # auth flag: the password given is HA1
 AUTH_CHECK_USER = 1  # auth check: the digest user must be the From user
+ITERATOR = "denwa"  # the htable iterator's name (one at a time per process)
 PROFILE_SIZE_VAR = "$var(denwa_profile_size)"  # where get_profile_size puts its answer
 
 
@@ -172,6 +173,19 @@ class KsrMessage:
             yield
         finally:
             KSR.htable.sht_unlock(table, key)
+
+    def htable_keys(self, table: str) -> list[str]:
+        keys = []
+        KSR.htable.sht_iterator_start(ITERATOR, table)
+        try:
+            while KSR.htable.sht_iterator_next(ITERATOR) > 0:
+                keys.append(str(KSR.pv.get(f"$shtitkey({ITERATOR})")))
+        finally:
+            KSR.htable.sht_iterator_end(ITERATOR)
+        return keys
+
+    def htable_delete(self, table: str, key: str) -> None:
+        KSR.htable.sht_rm(table, key)
 
     def profile_size(self, profile: str, value: str = "") -> int:
         if value:

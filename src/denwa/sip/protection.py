@@ -36,6 +36,7 @@ from denwa.core.protection.hold import puts_on_hold
 from denwa.core.protection.keys import (
     BLOCKS_TABLE,
     COUNTERS_TABLE,
+    GAUGES_TABLE,
     RATE_TABLE,
     SPEND_TABLE,
     TOTALS_TABLE,
@@ -184,12 +185,21 @@ class CallGuards:
     Each method answers with the refusal the request gets (None: go on); the
     counters, blocks and events it leaves are its side effects.  ``node`` is the
     per-node part of the counters' keys (``denwa.core.protection.keys``).
+
+    With several nodes (README, "Production layout") the tables are replicated and
+    ``peers`` names the other nodes: a count is this node's key plus every peer's
+    (each node writes only its own keys: a G-counter, never a lost update); a line's
+    calls in progress are this node's dialog profile plus each peer's published
+    gauge, which the peer renews every ``GAUGE_RENEW_SECONDS`` (``renew_gauges``) and
+    which goes ``GAUGE_SECONDS`` after the peer stops (a dead node's calls stop
+    counting).
     """
 
     limits: NodeLimits
     watcher: ProtectionWatcher
     events: EventSpool
     node: str = ""
+    peers: tuple[str, ...] = ()
 
     @property
     def rules(self) -> ProtectionRules:
@@ -226,7 +236,8 @@ class CallGuards:
         attempt = sip.htable_inc(RATE_TABLE, keys.line_attempts_key(number, int(now), self.node))
         if not within_rate(attempt, rules.subscriber_call_attempts_per_second):
             return self._refused(sip, self.refusal(Guard.SUBSCRIBER_RATE), now)
-        if not admits_another(sip.profile_size(LINE_PROFILE, number), rules.subscriber_max_calls):
+        calls = sip.profile_size(LINE_PROFILE, number) + self._peers_calls(sip, number)
+        if not admits_another(calls, rules.subscriber_max_calls):
             return self._refused(sip, self.refusal(Guard.SUBSCRIBER_CALLS), now)
         return None
 
@@ -236,6 +247,31 @@ class CallGuards:
             sip.add_to_profile(CALLS_PROFILE)
         if number is not None:
             sip.add_to_profile(LINE_PROFILE, number)
+            if self.peers:
+                self._publish(sip, number)
+
+    def renew_gauges(self, sip: SipMessage) -> None:
+        """Republish this node's calls in progress per line (ended calls: the gauge goes).
+
+        Every ``GAUGE_RENEW_SECONDS`` from the node's timer process, with several nodes.
+        """
+        lines = (keys.gauge_line(key, self.node) for key in sip.htable_keys(GAUGES_TABLE))
+        for number in [line for line in lines if line is not None]:
+            self._publish(sip, number)
+
+    def _publish(self, sip: SipMessage, number: str) -> None:
+        key = keys.line_calls_key(number, self.node)
+        calls = sip.profile_size(LINE_PROFILE, number)
+        if calls > 0:
+            sip.htable_set_int(GAUGES_TABLE, key, calls)
+        else:
+            sip.htable_delete(GAUGES_TABLE, key)
+
+    def _peers_calls(self, sip: SipMessage, number: str) -> int:
+        return sum(
+            max(0, _int(sip.htable_get(GAUGES_TABLE, keys.line_calls_key(number, peer))))
+            for peer in self.peers
+        )
 
     def gateway_with_room(self, sip: SipMessage) -> bool:
         """Pass over gateways at their limit; count the call at the one chosen (False: none)."""
@@ -271,7 +307,8 @@ class CallGuards:
         with sip.htable_locked(SPEND_TABLE, reserved_key):
             reserved = _int(sip.htable_get(SPEND_TABLE, reserved_key))
             ended = _int(sip.htable_get(SPEND_TABLE, ended_key))
-            spend = protection.state.day_spend(number, day, reserved, ended)
+            peers = self._peers_spend(sip, number, day.isoformat())
+            spend = protection.state.day_spend(number, day, reserved + peers[0], ended + peers[1])
             reservation = reserve(spend, tariff.unit_seconds, tariff.yen_per_unit, self.rules)
             if reservation is not None:
                 sip.htable_set_int(SPEND_TABLE, reserved_key, reserved + reservation.yen)
@@ -291,6 +328,14 @@ class CallGuards:
             rule=Guard.INTERNATIONAL_SPEND_CAP.value, detail=detail,
         )  # fmt: skip
         return refusal
+
+    def _peers_spend(self, sip: SipMessage, number: str, day: str) -> tuple[int, int]:
+        """(reserved, ended) yen of the line's day on the other nodes."""
+        read = lambda key: max(0, _int(sip.htable_get(SPEND_TABLE, key)))  # noqa: E731
+        return (
+            keys.summed(read, lambda peer: keys.reserved_key(number, day, peer), self.peers),
+            keys.summed(read, lambda peer: keys.ended_key(number, day, peer), self.peers),
+        )
 
     # --- sources -----------------------------------------------------------------------
 
@@ -315,7 +360,7 @@ class CallGuards:
         source = sip.source_ip()
         window = SlidingWindow(rules.auth_failures_window_seconds)
         count = self._count(
-            sip, window, now, lambda b: keys.auth_failures_key(source, b, self.node)
+            sip, window, now, lambda b, node: keys.auth_failures_key(source, b, node)
         )
         if reaches(count, rules.auth_failures_limit):
             self._block(sip, auth_failures_block(source, now, rules), count, now)
@@ -381,23 +426,31 @@ class CallGuards:
         rules = self.rules
         window = SlidingWindow(rules.incomplete_calls_window_seconds)
         count = self._count(
-            sip, window, now, lambda b: keys.incomplete_calls_key(number, b, self.node)
+            sip, window, now, lambda b, node: keys.incomplete_calls_key(number, b, node)
         )
         if reaches(count, rules.incomplete_calls_limit):
             self._block(sip, incomplete_calls_block(number, now, rules), count, now)
 
     def _count(
-        self, sip: SipMessage, window: SlidingWindow, now: float, key: Callable[[int], str]
+        self,
+        sip: SipMessage,
+        window: SlidingWindow,
+        now: float,
+        key: Callable[[int, str], str],
     ) -> int:
-        """Count one event in its bucket; the events in the window, this one included."""
+        """Count one event in its bucket (this node's key); the events in the window on every
+        node, this one included."""
         current = window.bucket(now)
-        counted = sip.htable_inc(COUNTERS_TABLE, key(current))
-        return window.count(
-            lambda bucket: (
-                counted if bucket == current else _int(sip.htable_get(COUNTERS_TABLE, key(bucket)))
-            ),
-            now,
-        )
+        counted = sip.htable_inc(COUNTERS_TABLE, key(current, self.node))
+
+        def read(item: str) -> int:
+            return max(0, _int(sip.htable_get(COUNTERS_TABLE, item)))
+
+        def bucket_count(bucket: int) -> int:
+            own = counted if bucket == current else read(key(bucket, self.node))
+            return own + keys.summed(read, lambda peer: key(bucket, peer), self.peers)
+
+        return window.count(bucket_count, now)
 
     def _block(self, sip: SipMessage, block: Block, count: int, now: float) -> None:
         if sip.htable_get(BLOCKS_TABLE, block.key):

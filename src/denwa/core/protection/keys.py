@@ -28,6 +28,8 @@ TOTALS_TABLE = "totals"
 """Counters that live as long as the node: refusals per rule."""
 SPEND_TABLE = "spend"
 """International spend per line and Asia/Tokyo day: reserved by calls in progress, and ended."""
+GAUGES_TABLE = "gauges"
+"""With several nodes: each node's calls in progress per line, for the other nodes to add."""
 
 NODE_SEPARATOR = "@"
 REFUSED_PREFIX = "refused:"
@@ -64,6 +66,10 @@ SPEND_KEEP_SECONDS = 2 * 86400
 """A day's spend outlives the day (calls across midnight release into their start day)."""
 BLOCK_DEFAULT_SECONDS = 86400
 """Blocks carry their own expiry; the table needs a default for that to work at all."""
+GAUGE_SECONDS = 10
+"""A node's gauge lives this long unless the node renews it (every ``GAUGE_RENEW_SECONDS``):
+a dead node's calls stop counting on the other nodes within this time."""
+GAUGE_RENEW_SECONDS = 2
 
 TABLES = (
     TableSpec(BLOCKS_TABLE, 10, BLOCK_DEFAULT_SECONDS, counter=False),
@@ -71,6 +77,7 @@ TABLES = (
     TableSpec(RATE_TABLE, 10, RATE_KEEP_SECONDS, replicated=False),
     TableSpec(TOTALS_TABLE, 4),
     TableSpec(SPEND_TABLE, 10, SPEND_KEEP_SECONDS),
+    TableSpec(GAUGES_TABLE, 10, GAUGE_SECONDS),
 )
 """Every table the call path uses, as the Kamailio cfg declares them.
 
@@ -137,6 +144,19 @@ def reserved_key(number: str, day: str, node: str = "") -> str:
 def ended_key(number: str, day: str, node: str = "") -> str:
     """Yen of a line's international calls of one day that ended on this node (``spend``)."""
     return _on(f"ended:{number}:{day}", node)
+
+
+def line_calls_key(number: str, node: str) -> str:
+    """A node's calls in progress of one line (``gauges``): the node's dialog profile, published."""
+    return f"calls:{number}{NODE_SEPARATOR}{node}"
+
+
+def gauge_line(key: str, node: str) -> str | None:
+    """The line of ``node``'s own gauge ``key`` (None: another node's key, or not a gauge)."""
+    prefix, suffix = "calls:", f"{NODE_SEPARATOR}{node}"
+    if not key.startswith(prefix) or not key.endswith(suffix):
+        return None
+    return key[len(prefix) : -len(suffix)] or None
 
 
 def summed(read: Callable[[str], int], key: Callable[[str], str], nodes: Iterable[str]) -> int:

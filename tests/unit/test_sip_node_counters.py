@@ -1,0 +1,157 @@
+"""Protection counters shared by two SIP nodes: each writes its own keys, each reads the sum.
+
+The replicated htables are modelled as one dictionary both nodes see (what DMQ
+replication converges to); each node keeps its own dialog profiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from denwa.core.protection import keys
+from denwa.core.protection.refusals import Guard
+from denwa.core.protection.rules import NodeLimits
+from denwa.sip.protection import CallGuards, EventSpool, ProtectionWatcher
+
+pytestmark = pytest.mark.unit
+
+LINE = "05055500001"
+NOW = 1_795_000_000.0
+
+
+@dataclass
+class NodeMemory:
+    """One node's view: the replicated tables (shared) and its own dialog profiles."""
+
+    tables: dict[str, dict[str, int | str]]
+    profiles: dict[tuple[str, str], int] = field(default_factory=dict)
+    source: str = "192.0.2.7"
+
+    def htable_get(self, table: str, key: str) -> int | str | None:
+        return self.tables.get(table, {}).get(key)
+
+    def htable_inc(self, table: str, key: str) -> int:
+        items = self.tables.setdefault(table, {})
+        items[key] = int(items.get(key, 0)) + 1
+        return int(items[key])
+
+    def htable_set(self, table: str, key: str, value: str, expire_seconds: int) -> None:
+        self.tables.setdefault(table, {})[key] = value
+
+    def htable_set_int(self, table: str, key: str, value: int) -> None:
+        self.tables.setdefault(table, {})[key] = value
+
+    def htable_keys(self, table: str) -> list[str]:
+        return list(self.tables.get(table, {}))
+
+    def htable_delete(self, table: str, key: str) -> None:
+        self.tables.get(table, {}).pop(key, None)
+
+    @contextmanager
+    def htable_locked(self, table: str, key: str) -> Iterator[None]:
+        yield
+
+    def profile_size(self, profile: str, value: str = "") -> int:
+        return self.profiles.get((profile, value), 0)
+
+    def add_to_profile(self, profile: str, value: str = "") -> None:
+        self.profiles[(profile, value)] = self.profiles.get((profile, value), 0) + 1
+
+    def source_ip(self) -> str:
+        return self.source
+
+    def call_id(self) -> str:
+        return "call"
+
+    def ruri_user(self) -> str:
+        return "0312345678"
+
+
+@dataclass
+class TwoNodes:
+    tables: dict[str, dict[str, int | str]]
+    guards: dict[str, CallGuards]
+    memory: dict[str, NodeMemory]
+
+
+@pytest.fixture
+def nodes(tmp_path: Path) -> TwoNodes:
+    tables: dict[str, dict[str, int | str]] = {}
+    guards = {
+        name: CallGuards(
+            NodeLimits(),
+            ProtectionWatcher(tmp_path / "protection.json"),
+            EventSpool(tmp_path / "spool", name),
+            node=name,
+            peers=(peer,),
+        )
+        for name, peer in (("a", "b"), ("b", "a"))
+    }
+    return TwoNodes(tables, guards, {name: NodeMemory(tables) for name in guards})
+
+
+def source_blocked(nodes: TwoNodes) -> bool:
+    key = keys.block_key("source", "192.0.2.7")
+    return key in nodes.tables.get(keys.BLOCKS_TABLE, {})
+
+
+@pytest.mark.parametrize(
+    ("on_a", "on_b", "blocked"),
+    [(10, 10, True), (10, 9, False), (0, 20, True), (19, 0, False)],
+    ids=["10+10", "10+9", "0+20", "19+0"],
+)
+def test_failed_authentications_on_both_nodes_add_up_to_the_limit(
+    nodes: TwoNodes, on_a: int, on_b: int, blocked: bool
+) -> None:
+    for name, failures in (("a", on_a), ("b", on_b)):
+        for n in range(failures):
+            nodes.guards[name].auth_failed(nodes.memory[name], NOW + n)  # type: ignore[arg-type]
+    assert source_blocked(nodes) is blocked
+
+
+def test_each_node_counts_only_in_its_own_keys(nodes: TwoNodes) -> None:
+    for name in ("a", "b", "a"):
+        nodes.guards[name].auth_failed(nodes.memory[name], NOW)  # type: ignore[arg-type]
+    counted = nodes.tables[keys.COUNTERS_TABLE]
+    assert sorted(counted.values()) == [1, 2]
+    assert {key.rpartition("@")[2] for key in counted} == {"a", "b"}
+
+
+def test_a_lines_calls_on_the_other_node_count_against_its_limit(nodes: TwoNodes) -> None:
+    a, b = nodes.memory["a"], nodes.memory["b"]
+    for _ in range(2):  # the line's limit (subscriber_max_calls): two calls up on node a
+        nodes.guards["a"].admitted(a, LINE)  # type: ignore[arg-type]
+    refusal = nodes.guards["b"].outbound(b, LINE, NOW)  # type: ignore[arg-type]
+    assert refusal is not None
+    assert refusal.guard is Guard.SUBSCRIBER_CALLS
+
+
+def test_a_dead_nodes_calls_stop_counting_when_its_gauge_goes(nodes: TwoNodes) -> None:
+    a, b = nodes.memory["a"], nodes.memory["b"]
+    for _ in range(2):
+        nodes.guards["a"].admitted(a, LINE)  # type: ignore[arg-type]
+    nodes.tables[keys.GAUGES_TABLE].clear()  # node a died: no renewal, its items expired
+    assert nodes.guards["b"].outbound(b, LINE, NOW + 60) is None  # type: ignore[arg-type]
+
+
+def test_renewing_drops_the_gauge_of_a_line_whose_calls_ended(nodes: TwoNodes) -> None:
+    a = nodes.memory["a"]
+    nodes.guards["a"].admitted(a, LINE)  # type: ignore[arg-type]
+    b_key = keys.line_calls_key("05055500002", "b")
+    nodes.tables[keys.GAUGES_TABLE][b_key] = 1  # the other node's: not this node's to renew
+    a.profiles.clear()  # the call ended
+    nodes.guards["a"].renew_gauges(a)  # type: ignore[arg-type]
+    assert nodes.tables[keys.GAUGES_TABLE] == {b_key: 1}
+
+
+def test_a_negative_or_broken_count_of_another_node_counts_nothing(nodes: TwoNodes) -> None:
+    b = nodes.memory["b"]
+    nodes.tables[keys.GAUGES_TABLE] = {keys.line_calls_key(LINE, "a"): -5}
+    assert nodes.guards["b"].outbound(b, LINE, NOW) is None  # type: ignore[arg-type]
+    nodes.tables[keys.GAUGES_TABLE] = {keys.line_calls_key(LINE, "a"): "x"}
+    assert nodes.guards["b"].outbound(b, LINE, NOW + 1) is None  # type: ignore[arg-type]
