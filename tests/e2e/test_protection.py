@@ -347,6 +347,21 @@ def test_the_spend_cap_refuses_the_call_the_rest_of_the_day_cannot_pay_for(
     assert refusal["detail"]["reserved_yen"] == 18
 
 
+# --- holding the line ----------------------------------------------------------------------
+
+
+def test_a_call_put_on_hold_and_taken_off_it_is_reported_both_times(node: SipService) -> None:
+    answering = node.peer(scenario("answer_hold.xml", node.home), node.gateways[0])
+    path = scenario("hold.xml", node.home, HOLD_MS="500")
+    done = node.sipp(path, *credentials(BOB), "-s", FIXED)
+    assert done.returncode == 0, done.stdout + done.stderr
+    answering.wait(timeout=10)
+    holds = [e for e in events(node) if e["event"] in ("held", "resumed")]
+    assert [(e["event"], e["number"]) for e in holds] == [("held", BOB), ("resumed", BOB)]
+    assert holds[0]["call_id"] == holds[1]["call_id"]
+    assert "held_seconds" in holds[1]["detail"]
+
+
 def test_the_protection_watch_turns_the_events_into_alerts(node: SipService) -> None:
     done = node.denwa("protection", "watch")
     assert done.returncode == 0, done.stderr
