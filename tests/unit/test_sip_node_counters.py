@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from denwa.core.protection import keys
-from denwa.core.protection.refusals import Guard
+from denwa.core.protection.refusals import Guard, ProtectionRefusal
 from denwa.core.protection.rules import NodeLimits
+from denwa.core.protection.spend import Reservation
+from denwa.core.rating.tariffs import Tariff
 from denwa.sip.protection import CallGuards, EventSpool, ProtectionWatcher
 
 pytestmark = pytest.mark.unit
@@ -155,3 +158,33 @@ def test_a_negative_or_broken_count_of_another_node_counts_nothing(nodes: TwoNod
     assert nodes.guards["b"].outbound(b, LINE, NOW) is None  # type: ignore[arg-type]
     nodes.tables[keys.GAUGES_TABLE] = {keys.line_calls_key(LINE, "a"): "x"}
     assert nodes.guards["b"].outbound(b, LINE, NOW + 1) is None  # type: ignore[arg-type]
+
+
+EXPENSIVE = Tariff(60, 250, date(2026, 1, 1), "international")
+"""250 yen a minute: the default daily cap (5000 yen) buys 20 minutes."""
+
+
+def test_a_reservation_on_one_node_counts_against_the_cap_on_the_other(nodes: TwoNodes) -> None:
+    a, b = nodes.memory["a"], nodes.memory["b"]
+    day = date(2026, 11, 18)
+    first = nodes.guards["a"].reserve(a, LINE, EXPENSIVE, NOW, day)  # type: ignore[arg-type]
+    assert isinstance(first, Reservation)
+    assert first.yen == 5000
+    second = nodes.guards["b"].reserve(b, LINE, EXPENSIVE, NOW, day)  # type: ignore[arg-type]
+    assert isinstance(second, ProtectionRefusal)
+    assert second.guard is Guard.INTERNATIONAL_SPEND_CAP
+    nodes.tables[keys.GAUGES_TABLE].clear()  # node a died: its reservation's gauge expired
+    third = nodes.guards["b"].reserve(b, LINE, EXPENSIVE, NOW + 20, day)  # type: ignore[arg-type]
+    assert isinstance(third, Reservation)
+
+
+def test_renewing_republishes_reservations_and_drops_what_the_node_no_longer_holds(
+    nodes: TwoNodes,
+) -> None:
+    a = nodes.memory["a"]
+    held = keys.reserved_key(LINE, "2026-11-18", "a")
+    stale = keys.reserved_key("05055500002", "2026-11-18", "a")  # e.g. synced back at a restart
+    nodes.tables[keys.RESERVED_TABLE] = {held: 300}
+    nodes.tables[keys.GAUGES_TABLE] = {stale: 900}
+    nodes.guards["a"].renew_gauges(a)  # type: ignore[arg-type]
+    assert nodes.tables[keys.GAUGES_TABLE] == {held: 300}

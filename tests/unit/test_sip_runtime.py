@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from denwa.core.protection.keys import RATE_TABLE, TABLES
+from denwa.core.protection.keys import RATE_TABLE, RESERVED_TABLE, TABLES
 from denwa.sip.config import SipConfig
 from denwa.sip.runtime import (
     dmq_modules,
@@ -79,7 +79,7 @@ def test_a_node_of_several_replicates_registrations_with_its_peers_over_dmq() ->
     assert "$Rp == 5090 && dmq_is_from_node()" in dmq_route(config)
 
 
-def test_with_several_nodes_every_protection_table_but_the_per_second_one_is_replicated() -> None:
+def test_with_several_nodes_every_protection_table_but_the_nodes_own_is_replicated() -> None:
     config = SipConfig(node="a", dmq_port=5090, nodes_sharing=("a", "b"))
     params = protection_params(config)
     replicated = {
@@ -87,7 +87,7 @@ def test_with_several_nodes_every_protection_table_but_the_per_second_one_is_rep
         for line in params.splitlines()
         if "dmqreplicate=1;" in line
     }
-    assert replicated == {t.name for t in TABLES} - {RATE_TABLE}
+    assert replicated == {t.name for t in TABLES} - {RATE_TABLE, RESERVED_TABLE}
     assert "dmqreplicate" not in protection_params(SipConfig())
     assert 'loadmodule "dmq.so"' in dmq_modules(config)
     assert 'modparam("htable", "enable_dmq", 1)' in replication(config)

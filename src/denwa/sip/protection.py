@@ -38,6 +38,7 @@ from denwa.core.protection.keys import (
     COUNTERS_TABLE,
     GAUGES_TABLE,
     RATE_TABLE,
+    RESERVED_TABLE,
     SPEND_TABLE,
     TOTALS_TABLE,
 )
@@ -251,13 +252,28 @@ class CallGuards:
                 self._publish(sip, number)
 
     def renew_gauges(self, sip: SipMessage) -> None:
-        """Republish this node's calls in progress per line (ended calls: the gauge goes).
+        """Republish this node's calls in progress and reservations per line (a gauge with
+        nothing left goes).
 
         Every ``GAUGE_RENEW_SECONDS`` from the node's timer process, with several nodes.
         """
-        lines = (keys.gauge_line(key, self.node) for key in sip.htable_keys(GAUGES_TABLE))
-        for number in [line for line in lines if line is not None]:
-            self._publish(sip, number)
+        reserved = sip.htable_keys(RESERVED_TABLE)
+        published = [k for k in sip.htable_keys(GAUGES_TABLE) if keys.own_gauge(k, self.node)]
+        for key in dict.fromkeys(reserved + published):
+            kind, subject = keys.own_gauge(key, self.node) or ("", "")
+            if kind == "calls":
+                self._publish(sip, subject)
+            elif kind == "reserved":
+                self._publish_reserved(sip, key)
+
+    def _publish_reserved(self, sip: SipMessage, key: str) -> None:
+        if not self.peers:
+            return
+        yen = _int(sip.htable_get(RESERVED_TABLE, key))
+        if yen > 0:
+            sip.htable_set_int(GAUGES_TABLE, key, yen)
+        else:
+            sip.htable_delete(GAUGES_TABLE, key)
 
     def _publish(self, sip: SipMessage, number: str) -> None:
         key = keys.line_calls_key(number, self.node)
@@ -304,14 +320,15 @@ class CallGuards:
         protection = self.watcher.current()
         reserved_key = keys.reserved_key(number, day.isoformat(), self.node)
         ended_key = keys.ended_key(number, day.isoformat(), self.node)
-        with sip.htable_locked(SPEND_TABLE, reserved_key):
-            reserved = _int(sip.htable_get(SPEND_TABLE, reserved_key))
+        with sip.htable_locked(RESERVED_TABLE, reserved_key):
+            reserved = _int(sip.htable_get(RESERVED_TABLE, reserved_key))
             ended = _int(sip.htable_get(SPEND_TABLE, ended_key))
             peers = self._peers_spend(sip, number, day.isoformat())
             spend = protection.state.day_spend(number, day, reserved + peers[0], ended + peers[1])
             reservation = reserve(spend, tariff.unit_seconds, tariff.yen_per_unit, self.rules)
             if reservation is not None:
-                sip.htable_set_int(SPEND_TABLE, reserved_key, reserved + reservation.yen)
+                sip.htable_set_int(RESERVED_TABLE, reserved_key, reserved + reservation.yen)
+                self._publish_reserved(sip, reserved_key)
         if reservation is not None:
             return reservation
         refusal = self._refused(sip, self.refusal(Guard.INTERNATIONAL_SPEND_CAP), now)
@@ -330,11 +347,19 @@ class CallGuards:
         return refusal
 
     def _peers_spend(self, sip: SipMessage, number: str, day: str) -> tuple[int, int]:
-        """(reserved, ended) yen of the line's day on the other nodes."""
-        read = lambda key: max(0, _int(sip.htable_get(SPEND_TABLE, key)))  # noqa: E731
+        """(reserved, ended) yen of the line's day on the other nodes (reserved: their gauges,
+        gone with a node that stops; ended: spent for good)."""
+
+        def read(table: str) -> Callable[[str], int]:
+            return lambda key: max(0, _int(sip.htable_get(table, key)))
+
         return (
-            keys.summed(read, lambda peer: keys.reserved_key(number, day, peer), self.peers),
-            keys.summed(read, lambda peer: keys.ended_key(number, day, peer), self.peers),
+            keys.summed(
+                read(GAUGES_TABLE), lambda peer: keys.reserved_key(number, day, peer), self.peers
+            ),
+            keys.summed(
+                read(SPEND_TABLE), lambda peer: keys.ended_key(number, day, peer), self.peers
+            ),
         )
 
     # --- sources -----------------------------------------------------------------------
@@ -415,9 +440,10 @@ class CallGuards:
     def _release(self, sip: SipMessage, line: Held, cost: int) -> None:
         reserved_key = keys.reserved_key(line.number, line.day, self.node)
         ended_key = keys.ended_key(line.number, line.day, self.node)
-        with sip.htable_locked(SPEND_TABLE, reserved_key):
-            reserved = _int(sip.htable_get(SPEND_TABLE, reserved_key))
-            sip.htable_set_int(SPEND_TABLE, reserved_key, max(0, reserved - line.yen))
+        with sip.htable_locked(RESERVED_TABLE, reserved_key):
+            reserved = _int(sip.htable_get(RESERVED_TABLE, reserved_key))
+            sip.htable_set_int(RESERVED_TABLE, reserved_key, max(0, reserved - line.yen))
+            self._publish_reserved(sip, reserved_key)
             if cost:
                 ended = _int(sip.htable_get(SPEND_TABLE, ended_key))
                 sip.htable_set_int(SPEND_TABLE, ended_key, ended + cost)

@@ -28,8 +28,12 @@ TOTALS_TABLE = "totals"
 """Counters that live as long as the node: refusals per rule."""
 SPEND_TABLE = "spend"
 """International spend per line and Asia/Tokyo day: reserved by calls in progress, and ended."""
+RESERVED_TABLE = "reserved"
+"""Yen reserved by a line's international calls in progress on this node, per day.  Never
+replicated: a node's reservations end with it (the other nodes see them as gauges)."""
 GAUGES_TABLE = "gauges"
-"""With several nodes: each node's calls in progress per line, for the other nodes to add."""
+"""With several nodes: each node's calls in progress and reserved yen per line, published
+for the other nodes to add (``line_calls_key``, ``reserved_key``)."""
 
 NODE_SEPARATOR = "@"
 REFUSED_PREFIX = "refused:"
@@ -77,6 +81,7 @@ TABLES = (
     TableSpec(RATE_TABLE, 10, RATE_KEEP_SECONDS, replicated=False),
     TableSpec(TOTALS_TABLE, 4),
     TableSpec(SPEND_TABLE, 10, SPEND_KEEP_SECONDS),
+    TableSpec(RESERVED_TABLE, 10, SPEND_KEEP_SECONDS, replicated=False),
     TableSpec(GAUGES_TABLE, 10, GAUGE_SECONDS),
 )
 """Every table the call path uses, as the Kamailio cfg declares them.
@@ -137,7 +142,8 @@ def refused_key(rule: str, node: str = "") -> str:
 
 
 def reserved_key(number: str, day: str, node: str = "") -> str:
-    """Yen reserved by a line's international calls in progress, of one day (``spend``)."""
+    """Yen reserved by a line's international calls in progress, of one day (``reserved``;
+    with several nodes also its gauge in ``gauges``)."""
     return _on(f"reserved:{number}:{day}", node)
 
 
@@ -151,12 +157,14 @@ def line_calls_key(number: str, node: str) -> str:
     return f"calls:{number}{NODE_SEPARATOR}{node}"
 
 
-def gauge_line(key: str, node: str) -> str | None:
-    """The line of ``node``'s own gauge ``key`` (None: another node's key, or not a gauge)."""
-    prefix, suffix = "calls:", f"{NODE_SEPARATOR}{node}"
-    if not key.startswith(prefix) or not key.endswith(suffix):
+def own_gauge(key: str, node: str) -> tuple[str, str] | None:
+    """(kind, subject) of ``node``'s own gauge ``key``: ("calls", line) or ("reserved",
+    "line:day"); None for another node's key."""
+    kind, _, rest = key.partition(":")
+    suffix = f"{NODE_SEPARATOR}{node}"
+    if kind not in ("calls", "reserved") or not rest.endswith(suffix):
         return None
-    return key[len(prefix) : -len(suffix)] or None
+    return kind, rest.removesuffix(suffix)
 
 
 def summed(read: Callable[[str], int], key: Callable[[str], str], nodes: Iterable[str]) -> int:
