@@ -223,7 +223,9 @@ class CallGuards:
             attempt = sip.htable_inc(RATE_TABLE, keys.attempts_key(int(now), self.node))
             if not within_rate(attempt, limits.max_call_attempts_per_second):
                 return self._refused(sip, self.refusal(Guard.OVERLOAD_RATE), now)
-        if not admits_another(sip.profile_size(CALLS_PROFILE), limits.max_calls):
+        if limits.max_calls > 0 and not admits_another(
+            sip.profile_size(CALLS_PROFILE), limits.max_calls
+        ):
             return self._refused(sip, self.refusal(Guard.OVERLOAD_CALLS), now)
         return None
 
