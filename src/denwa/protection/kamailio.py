@@ -19,8 +19,16 @@ TIMEOUT_SECONDS = 5
 
 
 def control_socket(home: Path) -> Path:
-    """The node's control socket (``ctl`` module, binrpc)."""
-    return home / "sip" / "kamailio_ctl"
+    """The node's control socket (``ctl`` module, binrpc).
+
+    With several nodes (``DENWA_HOME/sip/<node>/kamailio_ctl``, README "Production
+    layout") the first node's that is there: blocks and counters are replicated, so
+    every node holds all of them.
+    """
+    single = home / "sip" / "kamailio_ctl"
+    if single.exists():
+        return single
+    return next(iter(sorted((home / "sip").glob("*/kamailio_ctl"))), single)
 
 
 @dataclass(frozen=True)
