@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,8 @@ import pytest
 from denwa.core.errors import OperatorDataError
 from denwa.sip.config import SipConfig
 from denwa.sip.runtime import write_runtime
+
+DENWA = Path(sys.executable).parent / "denwa"
 
 TWO_NODES = """
 gateways = ["127.0.0.1:5070"]
@@ -115,3 +120,18 @@ def test_every_node_of_the_tables_shares_the_counters(tmp_path: Path) -> None:
     b = SipConfig.load(sip_toml(tmp_path, TWO_NODES), "b")
     assert (b.cluster, b.peer_nodes) == (("a", "b"), ("a",))
     assert (SipConfig().cluster, SipConfig().peer_nodes) == (("",), ())
+
+
+@pytest.mark.parametrize("command", [("up", "--node", "c"), ("sip", "run", "--node", "c")])
+def test_starting_a_node_sip_toml_does_not_have_is_refused_naming_the_nodes(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    sip_toml(tmp_path, TWO_NODES)
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DENWA_DATA")}
+    env.update(DENWA_HOME=str(tmp_path), DJANGO_SETTINGS_MODULE="denwa.web.settings.dev")
+    done = subprocess.run(
+        [str(DENWA), *command], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert "no node 'c' (nodes: a, b)" in done.stderr
+    assert not (tmp_path / "sip" / "c").exists()
