@@ -74,15 +74,20 @@ def protection_params(config: SipConfig) -> str:
 
 
 def source_route(config: SipConfig) -> str:
-    """The body of the cfg's ``route[SOURCE]``: blocked addresses and floods (empty: off)."""
+    """The body of the cfg's ``route[SOURCE]``: blocked addresses and floods (empty: off).
+
+    A flood-blocked address's requests are dropped here, without Python; an address
+    blocked for failed authentications gets its refusal from Python (new requests only).
+    """
     if not config.protections:
         return "\treturn;\n"
     block = f"$sht({BLOCKS_TABLE}=>{block_key(BlockTarget.SOURCE, '$si')})"
     lines = [
         "\tif (route(INTERCONNECT)) {\n\t\treturn;\n\t}\n",
-        f"\tif ({block} != $null) {{\n",
-        f'\t\tif (!has_totag() || {block} =~ "^{BlockRule.FLOOD.value}[|]") {{\n',
-        '\t\t\tpython_exec("ksr_source_blocked");\n\t\t\texit;\n\t\t}\n\t}\n',
+        f"\tif ({block} != $null) {{\n",  # $var would keep the last request's value
+        f'\t\tif ({block} =~ "^{BlockRule.FLOOD.value}[|]") {{\n\t\t\texit;\n\t\t}}\n',
+        '\t\tif (!has_totag()) {\n\t\t\tpython_exec("ksr_source_blocked");\n',
+        "\t\t\texit;\n\t\t}\n\t}\n",
     ]
     limit = config.limits.flood_requests_per_second
     if limit > 0:
