@@ -157,8 +157,9 @@ NODE_OVERLOAD_GUARDS = frozenset(
 
 
 @dataclass(frozen=True)
-class Held:
-    """A line's reservation noted in its dialog (``LINE_VAR``)."""
+class LineNote:
+    """What an outbound call's dialog notes of its line (``LINE_VAR``): the 050 number and,
+    for an international call, its reservation and tariff (yen, unit, price, day)."""
 
     number: str
     yen: int = 0
@@ -167,12 +168,14 @@ class Held:
     day: str = ""
 
     def encode(self) -> str:
+        """The dialog variable's text."""
         if not self.yen:
             return self.number
         return f"{self.number}|{self.yen}|{self.unit_seconds}|{self.yen_per_unit}|{self.day}"
 
     @classmethod
-    def decode(cls, text: str) -> Held:
+    def decode(cls, text: str) -> LineNote:
+        """The note a dialog variable holds."""
         number, *spend = text.split("|")
         if len(spend) != 4:
             return cls(number)
@@ -408,7 +411,7 @@ class CallGuards:
             self._resumed(sip, float(held), ended, _subscriber(noted, call))
         if not noted:
             return
-        line = Held.decode(noted)
+        line = LineNote.decode(noted)
         if line.yen:
             answered = datetime.fromisoformat(answer).timestamp() if answer else ended
             seconds = int(ended - answered)
@@ -439,7 +442,7 @@ class CallGuards:
             EventKind.RESUMED, now, number=number, call_id=sip.dialog_call_id(), detail=detail
         )
 
-    def _release(self, sip: SipMessage, line: Held, cost: int) -> None:
+    def _release(self, sip: SipMessage, line: LineNote, cost: int) -> None:
         reserved_key = keys.reserved_key(line.number, line.day, self.node)
         ended_key = keys.ended_key(line.number, line.day, self.node)
         with sip.htable_locked(RESERVED_TABLE, reserved_key):
@@ -519,7 +522,7 @@ def _int(value: object) -> int:
 def _subscriber(noted: str | None, call: str) -> str:
     """The subscriber a call is about: the caller of an outbound call, else the callee."""
     if noted:
-        return Held.decode(noted).number
+        return LineNote.decode(noted).number
     if not call:
         return ""
     try:

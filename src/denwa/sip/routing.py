@@ -23,7 +23,7 @@ from denwa.core.protection.refusals import ProtectionRefusal
 from denwa.core.timeutil import billing_date
 from denwa.sip.config import SipConfig
 from denwa.sip.message import SipMessage
-from denwa.sip.protection import LINE_VAR, CallGuards, Held
+from denwa.sip.protection import LINE_VAR, CallGuards, LineNote
 from denwa.sip.snapshot import PolicySnapshot, SnapshotWatcher
 from denwa.sip.spool import CdrSpool, call_fields, iso
 
@@ -243,7 +243,7 @@ class Router:
         if gateway and not guards.gateway_with_room(sip):
             refusal = guards.refused_by_gateways(sip, started)
         elif line is not None:
-            noted = Held(line)
+            noted = LineNote(line)
             tariff = decision.tariff
             if decision.call_class is CallClass.INTERNATIONAL and tariff is not None:
                 day = billing_date_of(started)
@@ -253,7 +253,7 @@ class Router:
                 else:
                     max_seconds = reserved.timeout_seconds
                     per_unit = (tariff.unit_seconds, tariff.yen_per_unit)
-                    noted = Held(line, reserved.yen, *per_unit, day.isoformat())
+                    noted = LineNote(line, reserved.yen, *per_unit, day.isoformat())
             variables[LINE_VAR] = noted.encode()
         if refusal is not None:
             self._refused(sip, refusal.sip_code, refusal.headers(), started, line or "anonymous")
