@@ -299,10 +299,12 @@ class CallGuards:
         limit = self.limits.max_calls_per_gateway
         if limit <= 0:
             return True
-        while not admits_another(sip.profile_size(GATEWAY_PROFILE, sip.gateway_address()), limit):
+        address = sip.gateway_address()
+        while not admits_another(sip.profile_size(GATEWAY_PROFILE, address), limit):
             if not sip.skip_gateway():
                 return False
-        sip.add_to_profile(GATEWAY_PROFILE, sip.gateway_address())
+            address = sip.gateway_address()
+        sip.add_to_profile(GATEWAY_PROFILE, address)
         return True
 
     def refused_by_gateways(self, sip: SipMessage, now: float) -> ProtectionRefusal:
