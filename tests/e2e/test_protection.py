@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from denwa.sip.protection import ProtectionWatcher
 from tests.e2e.sip import SipService, free_udp_port, scenario, tools_missing
 
 pytestmark = pytest.mark.e2e
@@ -48,6 +49,7 @@ MAX_CALLS = 3
 FLOOD_LIMIT = 40
 FLOOD_BLOCK_SECONDS = 2
 WINDOW_AND_BUCKET = 4 + 1
+SNAPSHOT_CHECK_SECONDS = ProtectionWatcher.check_every
 
 
 @pytest.fixture(scope="module")
@@ -287,11 +289,11 @@ def test_a_request_flood_from_one_address_is_dropped_until_its_block_ends(
 def test_a_lines_third_call_and_the_nodes_fourth_get_503(node: SipService) -> None:
     answering = gateway(node, "answer.xml", calls=3)
     before_bob, before_carol = answered_calls(node, BOB), answered_calls(node, CAROL)
-    first = in_background(node, BOB, FIXED, hold_ms=3000)
-    second = in_background(node, BOB, FIXED, hold_ms=3000)
+    first = in_background(node, BOB, FIXED, hold_ms=5000)
+    second = in_background(node, BOB, FIXED, hold_ms=5000)
     assert until(lambda: answered_calls(node, BOB) == before_bob + 2)
     assert refused(node, BOB, FIXED, 503, "subscriber_calls")
-    third = in_background(node, CAROL, FIXED, hold_ms=2000)
+    third = in_background(node, CAROL, FIXED, hold_ms=3000)
     assert until(lambda: answered_calls(node, CAROL) == before_carol + 1)
     assert refused(node, ALICE, FIXED, 503, "overload_calls")  # max_calls = 3
     assert first.result(timeout=15)
@@ -318,6 +320,7 @@ def test_maintenance_refuses_new_calls_while_the_call_in_progress_goes_on(
         "maintenance", "on", "--message", "ただいま工事中です。", "--retry-after", "120"
     )
     assert switched.returncode == 0, switched.stderr
+    time.sleep(SNAPSHOT_CHECK_SECONDS + 0.3)  # every worker has re-read the snapshot
     try:
         assert until(lambda: refused(node, BOB, FIXED, 503, "maintenance"))
         assert talking.result(timeout=15)  # the call in progress ended with its own BYE
