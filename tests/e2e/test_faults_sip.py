@@ -120,7 +120,8 @@ class Traffic:
     def counts(self) -> tuple[int, int]:
         """sipp's (successful, failed) calls so far, from its statistics file."""
         rows = [line.split(";") for line in self.stats.read_text().splitlines() if line]
-        header, last = rows[0], rows[-1]
+        header = rows[0]
+        last = [row for row in rows if len(row) >= len(header)][-1]  # not one half written
         return int(last[header.index("SuccessfulCall(C)")]), int(
             last[header.index("FailedCall(C)")]
         )
