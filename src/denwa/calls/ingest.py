@@ -30,7 +30,7 @@ from pathlib import Path
 from django.db import DatabaseError, connection, transaction
 
 from denwa.calls.errors import CdrFileError
-from denwa.calls.models import Cdr, OpenCall, SpoolOffset
+from denwa.calls.models import Cdr, Disposition, OpenCall, SpoolOffset
 from denwa.calls.services import import_cdr_lines
 from denwa.core.operator_data.bundle import OperatorData
 from denwa.sip.spool import HEARTBEAT_SUFFIX, SPOOL_SUFFIX
@@ -130,7 +130,7 @@ def _ids(lines: list[str]) -> list[str]:
 def close_overdue_calls(data: OperatorData, now: datetime, grace_seconds: int = 60) -> int:
     """Calls past their maximum length with no end reported: close them at ``max_end``."""
     overdue = list(OpenCall.objects.filter(max_end__lt=now - timedelta(seconds=grace_seconds)))
-    return _close(overdue, data, "open calls", lambda call: (call.max_end, "answered"))
+    return _close(overdue, data, "open calls", lambda call: (call.max_end, Disposition.ANSWERED))
 
 
 def close_dead_node_calls(
@@ -162,7 +162,9 @@ def close_dead_node_calls(
 
     def end(call: OpenCall) -> tuple[datetime, str]:
         answered = datetime.fromisoformat(str(call.record["answer"]))
-        return min(max(stale[call.record["node"]], answered), call.max_end), "node_failure"
+        return min(
+            max(stale[call.record["node"]], answered), call.max_end
+        ), Disposition.NODE_FAILURE
 
     return _close(calls, data, "dead node", end)
 
