@@ -162,9 +162,8 @@ def close_dead_node_calls(
 
     def end(call: OpenCall) -> tuple[datetime, str]:
         answered = datetime.fromisoformat(str(call.record["answer"]))
-        return min(
-            max(stale[call.record["node"]], answered), call.max_end
-        ), Disposition.NODE_FAILURE
+        last_beat = stale[call.record["node"]]
+        return min(max(last_beat, answered), call.max_end), Disposition.NODE_FAILURE
 
     return _close(calls, data, "dead node", end)
 
