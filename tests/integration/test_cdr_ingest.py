@@ -157,21 +157,22 @@ ANSWERED = datetime(2026, 11, 2, 1, 0, 1, tzinfo=UTC)
 MAX_END = "2026-11-02T05:00:01+00:00"
 
 
-def open_call_on_node(spool: CdrSpool, cdr_id: str, last_beat: datetime) -> None:
-    """An answered call journalled by ``spool``'s node, whose heartbeat last beat then."""
-    spool.append(
-        record(cdr_id, end=None, disposition="in_progress", max_end=MAX_END, node=spool.node)
-    )
+def open_call_on_node(
+    spool: CdrSpool, data: OperatorData, cdr_id: str, last_beat: datetime
+) -> None:
+    """An answered call journalled by ``spool``'s node (and ingested); its node last beat then."""
+    journal = record(cdr_id, end=None, disposition="in_progress", max_end=MAX_END, node=spool.node)
+    spool.append(journal)
     beat = spool.directory / f"{spool.node}{HEARTBEAT_SUFFIX}"
     os.utime(beat, (last_beat.timestamp(), last_beat.timestamp()))
+    ingest_spool(spool.directory, data)
 
 
 def test_a_call_up_on_a_node_whose_heartbeat_stopped_is_closed_at_its_last_beat(
     spool: CdrSpool, data: OperatorData
 ) -> None:
     last_beat = ANSWERED + timedelta(seconds=120)
-    open_call_on_node(spool, "c1", last_beat)
-    ingest_spool(spool.directory, data)
+    open_call_on_node(spool, data, "c1", last_beat)
     closed = close_dead_node_calls(spool.directory, data, last_beat + timedelta(seconds=11))
     cdr = Cdr.objects.get(cdr_id="c1")
     assert closed == 1
@@ -182,8 +183,7 @@ def test_a_call_up_on_a_node_whose_heartbeat_stopped_is_closed_at_its_last_beat(
 
 def test_a_call_on_a_node_that_still_beats_stays_open(spool: CdrSpool, data: OperatorData) -> None:
     last_beat = ANSWERED + timedelta(seconds=120)
-    open_call_on_node(spool, "c1", last_beat)
-    ingest_spool(spool.directory, data)
+    open_call_on_node(spool, data, "c1", last_beat)
     assert close_dead_node_calls(spool.directory, data, last_beat + timedelta(seconds=9)) == 0
     assert OpenCall.objects.count() == 1
     assert not Cdr.objects.exists()
@@ -193,8 +193,7 @@ def test_closing_a_dead_nodes_calls_twice_or_after_a_late_end_stores_each_call_o
     spool: CdrSpool, data: OperatorData
 ) -> None:
     last_beat = ANSWERED + timedelta(seconds=30)
-    open_call_on_node(spool, "c1", last_beat)
-    ingest_spool(spool.directory, data)
+    open_call_on_node(spool, data, "c1", last_beat)
     later = last_beat + timedelta(seconds=60)
     first = close_dead_node_calls(spool.directory, data, later)
     second = close_dead_node_calls(spool.directory, data, later)
@@ -207,8 +206,7 @@ def test_closing_a_dead_nodes_calls_twice_or_after_a_late_end_stores_each_call_o
 def test_a_node_that_died_before_the_answer_was_noted_closes_the_call_at_its_answer(
     spool: CdrSpool, data: OperatorData
 ) -> None:
-    open_call_on_node(spool, "c1", ANSWERED - timedelta(seconds=5))
-    ingest_spool(spool.directory, data)
+    open_call_on_node(spool, data, "c1", ANSWERED - timedelta(seconds=5))
     close_dead_node_calls(spool.directory, data, ANSWERED + timedelta(seconds=60))
     cdr = Cdr.objects.get(cdr_id="c1")
     assert (cdr.disposition, cdr.ended_at, cdr.billed_seconds) == ("node_failure", ANSWERED, 0)
