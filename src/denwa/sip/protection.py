@@ -378,7 +378,7 @@ class CallGuards:
         block = Block.parse(key, str(value)) if value else None
         if block is None or block.guard is None:
             return None
-        return self._refused(sip, self.refusal(block.guard), now, cdr=False)
+        return self._refused(sip, self.refusal(block.guard), now)
 
     def flood(self, sip: SipMessage, now: float) -> None:
         """An address went over the node's requests per second: block it (its requests dropped)."""
@@ -497,7 +497,7 @@ class CallGuards:
         )  # fmt: skip
 
     def _refused(
-        self, sip: SipMessage, refusal: ProtectionRefusal, now: float, cdr: bool = True
+        self, sip: SipMessage, refusal: ProtectionRefusal, now: float
     ) -> ProtectionRefusal:
         sip.htable_inc(TOTALS_TABLE, keys.refused_key(refusal.guard.value, self.node))
         if refusal.guard in NODE_OVERLOAD_GUARDS:
