@@ -76,18 +76,20 @@ def protection_params(config: SipConfig) -> str:
 def source_route(config: SipConfig) -> str:
     """The body of the cfg's ``route[SOURCE]``: blocked addresses and floods (empty: off).
 
-    A flood-blocked address's requests are dropped here, without Python; an address
-    blocked for failed authentications gets its refusal from Python (new requests only).
+    Only requests that start something (no To tag: REGISTER, INVITE, OPTIONS …) are
+    checked and counted; requests inside a call follow its route set (a made-up one
+    is answered 404 at once).  A flood-blocked address's requests are dropped here,
+    without Python; an address blocked for failed authentications gets its refusal
+    from Python.
     """
     if not config.protections:
         return "\treturn;\n"
     block = f"$sht({BLOCKS_TABLE}=>{block_key(BlockTarget.SOURCE, '$si')})"
     lines = [
-        "\tif (route(INTERCONNECT)) {\n\t\treturn;\n\t}\n",
+        "\tif (has_totag() || route(INTERCONNECT)) {\n\t\treturn;\n\t}\n",
         f"\tif ({block} != $null) {{\n",  # $var would keep the last request's value
         f'\t\tif ({block} =~ "^{BlockRule.FLOOD.value}[|]") {{\n\t\t\texit;\n\t\t}}\n',
-        '\t\tif (!has_totag()) {\n\t\t\tpython_exec("ksr_source_blocked");\n',
-        "\t\t\texit;\n\t\t}\n\t}\n",
+        '\t\tpython_exec("ksr_source_blocked");\n\t\texit;\n\t}\n',
     ]
     limit = config.limits.flood_requests_per_second
     if limit > 0:
