@@ -52,17 +52,26 @@ class IngestPass:
 
 
 def ingest_spool(directory: Path, data: OperatorData) -> IngestPass:
-    """One pass: every spool file's new complete lines into the CDR table."""
-    files = imported = skipped = 0
-    for path in sorted(directory.glob(f"*{SPOOL_SUFFIX}")):
-        files += 1
-        while True:
+    """One pass: every spool file's new complete lines into the CDR table.
+
+    A chunk of each file in turn, until none has a complete line left: a file
+    that grows faster than the ingest reads (one busy worker) does not starve
+    the others, whose calls' journal records and ends it may hold.
+    """
+    paths = sorted(directory.glob(f"*{SPOOL_SUFFIX}"))
+    imported = skipped = 0
+    pending = paths
+    while pending:
+        progressed = []
+        for path in pending:
             result = _ingest_chunk(path, data)
             if result is None:
-                break
+                continue
             imported += result[0]
             skipped += result[1]
-    return IngestPass(files, imported, skipped)
+            progressed.append(path)
+        pending = progressed
+    return IngestPass(len(paths), imported, skipped)
 
 
 def _ingest_chunk(path: Path, data: OperatorData) -> tuple[int, int] | None:
