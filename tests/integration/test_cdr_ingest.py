@@ -116,6 +116,48 @@ def test_an_answered_call_whose_end_comes_is_billed_once_from_its_end(
     assert close_overdue_calls(data, datetime(2030, 1, 1, tzinfo=UTC)) == 0
 
 
+def journal(cdr_id: str) -> dict[str, Any]:
+    return record(cdr_id, end=None, disposition="in_progress", max_end="2026-11-02T05:00:01+00:00")
+
+
+def test_a_call_journalled_and_ended_in_the_same_pass_leaves_no_open_call(
+    spool: CdrSpool, data: OperatorData
+) -> None:
+    spool.append(journal("c1"))
+    spool.append(record("c1"))
+    ingest_spool(spool.directory, data)
+    assert (Cdr.objects.count(), OpenCall.objects.count()) == (1, 0)
+
+
+def test_a_journal_record_ingested_after_its_calls_end_opens_nothing(
+    spool: CdrSpool, data: OperatorData
+) -> None:
+    """A call's answer and end may be written by two Kamailio workers, to two files."""
+    spool.append(record("c1"))  # the first file (by name) holds the end
+    ingest_spool(spool.directory, data)
+    (spool.directory / "zz-worker.cdr.jsonl").write_text(json.dumps(journal("c1")) + "\n")
+    ingest_spool(spool.directory, data)
+    assert (Cdr.objects.count(), OpenCall.objects.count()) == (1, 0)
+
+
+def test_a_journal_record_read_again_after_an_interrupted_pass_opens_the_call_once(
+    spool: CdrSpool, data: OperatorData
+) -> None:
+    spool.append(journal("c1"))
+    ingest_spool(spool.directory, data)
+    SpoolOffset.objects.update(offset=0)  # as if the pass had died before moving its offset
+    ingest_spool(spool.directory, data)
+    assert OpenCall.objects.filter(cdr_id="c1").count() == 1
+
+
+def test_a_rejected_end_record_keeps_its_call_open(spool: CdrSpool, data: OperatorData) -> None:
+    spool.append(journal("c1"))
+    ingest_spool(spool.directory, data)
+    spool.append(record("c1", caller=""))  # refused by the import, kept aside
+    ingest_spool(spool.directory, data)
+    assert (Cdr.objects.count(), OpenCall.objects.count()) == (0, 1)
+
+
 def test_an_answered_call_whose_end_never_comes_is_closed_at_its_maximum_length(
     spool: CdrSpool, data: OperatorData
 ) -> None:

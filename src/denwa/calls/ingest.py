@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.db import DatabaseError, connection, transaction
 
@@ -83,7 +84,7 @@ def _ingest_chunk(path: Path, data: OperatorData) -> tuple[int, int] | None:
         if not complete:
             return None
         lines = complete.decode("utf-8", errors="replace").splitlines()
-        lines = _take_journal_records(lines)
+        lines, ended = _take_journal_records(lines)
         source = f"{path}@{state.offset}"
         try:
             with transaction.atomic():
@@ -91,9 +92,7 @@ def _ingest_chunk(path: Path, data: OperatorData) -> tuple[int, int] | None:
             counts = (result.imported, result.skipped)
         except CdrFileError:
             counts = _import_line_by_line(path, source, lines, data)
-        OpenCall.objects.filter(
-            cdr_id__in=Cdr.objects.filter(cdr_id__in=_ids(lines)).values("cdr_id")
-        ).delete()
+        _delete_ended_open_calls(ended)
         state.offset += len(complete)
         state.save(update_fields=["offset", "updated_at"])
     return counts
@@ -103,9 +102,15 @@ IN_PROGRESS = "in_progress"
 """The journal record the SIP side writes when a call is answered."""
 
 
-def _take_journal_records(lines: list[str]) -> list[str]:
-    """Store "answered, not yet ended" records as open calls; return the final CDR lines."""
-    final = []
+def _take_journal_records(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Store "answered, not yet ended" records as open calls; the final lines and their ids.
+
+    Set-based (a query and a bulk insert per chunk, not per record): a journal
+    record whose final record is in the same chunk, or already stored, opens nothing.
+    """
+    final: list[str] = []
+    ended: list[str] = []
+    journal: dict[str, dict[str, Any]] = {}
     for line in lines:
         try:
             record = json.loads(line)
@@ -114,26 +119,37 @@ def _take_journal_records(lines: list[str]) -> list[str]:
             continue
         if not isinstance(record, dict) or record.get("disposition") != IN_PROGRESS:
             final.append(line)
+            if isinstance(record, dict) and "id" in record:
+                ended.append(str(record["id"]))
             continue
-        if not Cdr.objects.filter(cdr_id=record.get("id")).exists():
-            OpenCall.objects.get_or_create(
-                cdr_id=str(record["id"]),
-                defaults={
-                    "record": record,
-                    "max_end": datetime.fromisoformat(str(record["max_end"])),
-                },
-            )
-    return final
+        journal[str(record.get("id"))] = record
+    for cdr_id in ended:
+        journal.pop(cdr_id, None)
+    if journal:
+        stored = set(Cdr.objects.filter(cdr_id__in=list(journal)).values_list("cdr_id", flat=True))
+        OpenCall.objects.bulk_create(
+            [
+                OpenCall(
+                    cdr_id=cdr_id,
+                    record=record,
+                    max_end=datetime.fromisoformat(str(record["max_end"])),
+                )
+                for cdr_id, record in journal.items()
+                if cdr_id not in stored
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,  # journalled by an earlier, interrupted pass
+        )
+    return final, ended
 
 
-def _ids(lines: list[str]) -> list[str]:
-    ids = []
-    for line in lines:
-        try:
-            ids.append(str(json.loads(line)["id"]))
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue
-    return ids
+def _delete_ended_open_calls(ended: list[str]) -> None:
+    """Forget the open calls whose final record is now stored (a rejected line keeps its own)."""
+    if not ended:
+        return
+    stored = list(Cdr.objects.filter(cdr_id__in=ended).values_list("cdr_id", flat=True))
+    if stored:
+        OpenCall.objects.filter(cdr_id__in=stored).delete()
 
 
 def close_overdue_calls(data: OperatorData, now: datetime, grace_seconds: int = 60) -> int:
