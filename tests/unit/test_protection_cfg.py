@@ -6,7 +6,6 @@ import pytest
 
 from denwa.core.protection import keys
 from denwa.sip.config import SipConfig
-from denwa.sip.protection import gateway_profiles
 from denwa.sip.runtime import in_dialog_invite, protection_params, source_route
 
 pytestmark = pytest.mark.unit
@@ -42,17 +41,7 @@ def test_counter_tables_start_at_zero_and_blocks_expire_by_themselves() -> None:
     assert 'modparam("htable", "htable", "blocks=>size=10;autoexpire=86400;")' in params
     assert "counters=>size=12;autoexpire=3780;initval=0;" in params
     assert "rate=>size=10;autoexpire=3;initval=0;" in params
-    assert 'modparam("dialog", "profiles_with_value", "line")' in params
-
-
-def test_each_gateway_has_its_own_profile_counted_without_a_walk() -> None:
-    config = SipConfig(gateways=("127.0.0.1:5070", "127.0.0.1:5071"))
-    params = protection_params(config)
-    assert 'modparam("dialog", "profiles_no_value", "calls;gateway0;gateway1")' in params
-    assert gateway_profiles(config.gateways) == {
-        "sip:127.0.0.1:5070": "gateway0",
-        "sip:127.0.0.1:5071": "gateway1",
-    }
+    assert 'modparam("dialog", "profiles_with_value", "line;gateway")' in params
 
 
 def test_the_cfg_drops_floods_over_the_nodes_limit_and_hands_blocked_sources_to_python() -> None:

@@ -15,7 +15,7 @@ from denwa.core.operator_data.bundle import OperatorData
 from denwa.core.protection.policy import load_protection
 from denwa.core.protection.state import Maintenance, ProtectionState, encode_state
 from denwa.sip.config import SipConfig
-from denwa.sip.protection import CallGuards, EventSpool, ProtectionWatcher, gateway_profiles
+from denwa.sip.protection import CallGuards, EventSpool, ProtectionWatcher
 from denwa.sip.routing import Router, billing_date_of
 from denwa.sip.snapshot import SnapshotWatcher, encode_snapshot, write_snapshot
 from denwa.sip.spool import CdrSpool, iso
@@ -205,7 +205,7 @@ class FakeSip:
     def add_to_profile(self, profile: str, value: str = "") -> None:
         self.profiles.append((profile, value))
 
-    def remove_from_profile(self, profile: str, value: str = "") -> None:
+    def remove_from_profile(self, profile: str, value: str) -> None:
         if (profile, value) in self.profiles:  # Kamailio: -1 for a profile the call is not in
             self.profiles.remove((profile, value))
 
@@ -229,7 +229,6 @@ def router(tmp_path: Path, data: OperatorData) -> Router:
         config.limits,
         ProtectionWatcher(tmp_path / "protection.json"),
         EventSpool(tmp_path / "spool"),
-        gateways=gateway_profiles([g.removeprefix("sip:") for g in GATEWAYS]),
     )
     return Router(
         config,
@@ -605,11 +604,11 @@ def test_the_nodes_calls_at_their_limit_refuse_the_next_with_one_overload_event_
 def test_a_gateway_at_its_limit_is_passed_over_and_with_all_at_it_the_call_gets_503(
     router: Router,
 ) -> None:
-    memory = SharedMemory(profiles={("gateway0", ""): 1000})
+    memory = SharedMemory(profiles={("gateway", GATEWAYS[0]): 1000})
     sip = FakeSip(memory=memory)
     router.request(sip)
-    assert ("gateway1", "") in sip.profiles
-    memory.profiles[("gateway1", "")] = 1000
+    assert ("gateway", GATEWAYS[1]) in sip.profiles
+    memory.profiles[("gateway", GATEWAYS[1])] = 1000
     full = FakeSip(memory=memory)
     router.clock = lambda: NOW + 1
     router.request(full)

@@ -14,7 +14,7 @@ from pathlib import Path
 from denwa.core.protection.keys import GAUGE_RENEW_SECONDS
 from denwa.sip.config import SipConfig
 from denwa.sip.ksr import KsrMessage
-from denwa.sip.protection import CallGuards, EventSpool, ProtectionWatcher, gateway_profiles
+from denwa.sip.protection import CallGuards, EventSpool, ProtectionWatcher
 from denwa.sip.routing import Router
 from denwa.sip.snapshot import SnapshotWatcher
 from denwa.sip.spool import CdrSpool
@@ -32,7 +32,6 @@ def build_router() -> Router:
             EventSpool(home / "spool", config.node_name),
             node=config.node,
             peers=config.peer_nodes,
-            gateways=gateway_profiles(config.gateways),
         )
     return Router(
         config=config,

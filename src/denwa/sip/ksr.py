@@ -200,8 +200,5 @@ class KsrMessage:
         else:
             KSR.dialog.set_dlg_profile_static(profile)
 
-    def remove_from_profile(self, profile: str, value: str = "") -> None:
-        if value:
-            KSR.dialog.unset_dlg_profile(profile, value)
-        else:
-            KSR.dialog.unset_dlg_profile_static(profile)
+    def remove_from_profile(self, profile: str, value: str) -> None:
+        KSR.dialog.unset_dlg_profile(profile, value)

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -141,22 +141,9 @@ CALLS_PROFILE = "calls"
 LINE_PROFILE = "line"
 """Dialog profile by 050 number: a subscriber's outbound calls."""
 GATEWAY_PROFILE = "gateway"
-"""Dialog profiles ``gateway<n>`` (no value), one per gateway of ``sip.toml`` in its order:
-calls towards each interconnect gateway.  A profile with a value would count one gateway's
-calls by walking all of them on every INVITE; one profile per gateway counts in O(1)."""
-PROFILES_WITH_VALUE = (LINE_PROFILE,)
-
-
-def gateway_profiles(gateways: Sequence[str]) -> dict[str, str]:
-    """Each gateway's dialog profile by its address as the dispatcher sets it (``sip:ip:port``)."""
-    return {f"sip:{gateway}": f"{GATEWAY_PROFILE}{index}" for index, gateway in enumerate(gateways)}
-
-
-def profiles_no_value(gateways: Sequence[str]) -> tuple[str, ...]:
-    """The cfg's profiles without a value: the node's calls and each gateway's."""
-    return (CALLS_PROFILE, *gateway_profiles(gateways).values())
-
-
+"""Dialog profile by gateway address (``sip:ip:port``): calls towards each interconnect gateway."""
+PROFILES_NO_VALUE = (CALLS_PROFILE,)
+PROFILES_WITH_VALUE = (LINE_PROFILE, GATEWAY_PROFILE)
 LINE_VAR = "line"
 """Dialog variable of an outbound call: ``<050 number>`` and, for an international call,
 ``|<reserved yen>|<unit seconds>|<yen per unit>|<day>`` (released at its end)."""
@@ -217,8 +204,6 @@ class CallGuards:
     events: EventSpool
     node: str = ""
     peers: tuple[str, ...] = ()
-    gateways: Mapping[str, str] = field(default_factory=dict)
-    """Each gateway's dialog profile by its address (``gateway_profiles``)."""
 
     @property
     def rules(self) -> ProtectionRules:
@@ -314,13 +299,12 @@ class CallGuards:
         limit = self.limits.max_calls_per_gateway
         if limit <= 0:
             return True
-        profile = self.gateways.get(sip.gateway_address())
-        while profile is not None and not admits_another(sip.profile_size(profile), limit):
+        address = sip.gateway_address()
+        while not admits_another(sip.profile_size(GATEWAY_PROFILE, address), limit):
             if not sip.skip_gateway():
                 return False
-            profile = self.gateways.get(sip.gateway_address())
-        if profile is not None:  # an address not in sip.toml (never): not counted
-            sip.add_to_profile(profile)
+            address = sip.gateway_address()
+        sip.add_to_profile(GATEWAY_PROFILE, address)
         return True
 
     def refused_by_gateways(self, sip: SipMessage, now: float) -> ProtectionRefusal:
@@ -329,9 +313,8 @@ class CallGuards:
 
     def leave_gateway(self, sip: SipMessage) -> None:
         """The call leaves the gateway that failed it (before the next is tried)."""
-        profile = self.gateways.get(sip.gateway_address())
-        if self.limits.max_calls_per_gateway > 0 and profile is not None:
-            sip.remove_from_profile(profile)
+        if self.limits.max_calls_per_gateway > 0:
+            sip.remove_from_profile(GATEWAY_PROFILE, sip.gateway_address())
 
     def reserve(
         self, sip: SipMessage, number: str, tariff: Tariff, now: float, day: date

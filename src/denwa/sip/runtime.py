@@ -14,7 +14,7 @@ from string import Template
 from denwa.core.protection.blocks import BlockRule, BlockTarget, block_key
 from denwa.core.protection.keys import BLOCKS_TABLE, RATE_TABLE, TABLES, flood_key
 from denwa.sip.config import SipConfig
-from denwa.sip.protection import PROFILES_WITH_VALUE, profiles_no_value
+from denwa.sip.protection import PROFILES_NO_VALUE, PROFILES_WITH_VALUE
 
 KAMAILIO = "kamailio"
 TEMPLATE = Path(__file__).with_name("kamailio.cfg.template")
@@ -66,10 +66,9 @@ def protection_params(config: SipConfig) -> str:
     tables = "".join(
         f'modparam("htable", "htable", "{table.modparam_on(nodes)}")\n' for table in TABLES
     )
-    no_value = ";".join(profiles_no_value(config.gateways))
     return (
         tables
-        + f'modparam("dialog", "profiles_no_value", "{no_value}")\n'
+        + f'modparam("dialog", "profiles_no_value", "{";".join(PROFILES_NO_VALUE)}")\n'
         + f'modparam("dialog", "profiles_with_value", "{";".join(PROFILES_WITH_VALUE)}")'
     )
 
