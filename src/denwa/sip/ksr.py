@@ -194,6 +194,12 @@ class KsrMessage:
             KSR.dialog.get_profile_size_static(profile, PROFILE_SIZE_VAR)
         return int(KSR.pv.get(PROFILE_SIZE_VAR) or 0)
 
+    def calls_in_progress(self) -> int:
+        # the dialog module's own count: ringing (early) and answered dialogs
+        active = KSR.pv.get("$stat(active_dialogs)")
+        early = KSR.pv.get("$stat(early_dialogs)")
+        return int(active or 0) + int(early or 0)
+
     def add_to_profile(self, profile: str, value: str = "") -> None:
         if value:
             KSR.dialog.set_dlg_profile(profile, value)

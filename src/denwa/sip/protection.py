@@ -136,13 +136,13 @@ class EventSpool:
             raise OSError(f"short write to the event spool ({written} of {len(line)} bytes)")
 
 
-CALLS_PROFILE = "calls"
-"""Dialog profile (no value): every call on the node."""
 LINE_PROFILE = "line"
 """Dialog profile by 050 number: a subscriber's outbound calls."""
 GATEWAY_PROFILE = "gateway"
 """Dialog profile by gateway address (``sip:ip:port``): calls towards each interconnect gateway."""
-PROFILES_NO_VALUE = (CALLS_PROFILE,)
+PROFILES_NO_VALUE: tuple[str, ...] = ()
+"""None: the node's calls are the dialog module's own count (a profile without a value
+costs more on every call than the count it gives; measured, BENCHMARKS.md)."""
 PROFILES_WITH_VALUE = (LINE_PROFILE, GATEWAY_PROFILE)
 LINE_VAR = "line"
 """Dialog variable of an outbound call: ``<050 number>`` and, for an international call,
@@ -226,9 +226,7 @@ class CallGuards:
             attempt = sip.htable_inc(RATE_TABLE, keys.attempts_key(int(now), self.node))
             if not within_rate(attempt, limits.max_call_attempts_per_second):
                 return self._refused(sip, self.refusal(Guard.OVERLOAD_RATE), now)
-        if limits.max_calls > 0 and not admits_another(
-            sip.profile_size(CALLS_PROFILE), limits.max_calls
-        ):
+        if limits.max_calls > 0 and not admits_another(sip.calls_in_progress(), limits.max_calls):
             return self._refused(sip, self.refusal(Guard.OVERLOAD_CALLS), now)
         return None
 
@@ -248,9 +246,7 @@ class CallGuards:
         return None
 
     def admitted(self, sip: SipMessage, number: str | None) -> None:
-        """Count an admitted call in the node's calls (and its line's, outbound)."""
-        if self.limits.max_calls > 0:
-            sip.add_to_profile(CALLS_PROFILE)
+        """Count an admitted outbound call in its line's calls (the node's count itself)."""
         if number is not None:
             sip.add_to_profile(LINE_PROFILE, number)
             if self.peers:

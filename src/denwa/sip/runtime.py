@@ -68,7 +68,7 @@ def protection_params(config: SipConfig) -> str:
     )
     return (
         tables
-        + f'modparam("dialog", "profiles_no_value", "{";".join(PROFILES_NO_VALUE)}")\n'
+        + "".join(f'modparam("dialog", "profiles_no_value", "{p}")\n' for p in PROFILES_NO_VALUE)
         + f'modparam("dialog", "profiles_with_value", "{";".join(PROFILES_WITH_VALUE)}")'
     )
 
