@@ -26,8 +26,14 @@ def sip_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SipService
         f'gateways = ["127.0.0.1:{gateways[0]}", "127.0.0.1:{gateways[1]}"]\n'
         "children = 2\nmax_call_seconds = 4\ngateway_timeout_seconds = 2\n"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DENWA_DATA")}
-    env.update(DENWA_HOME=str(home), DJANGO_SETTINGS_MODULE="denwa.web.settings.dev")
+    # The tests call faster than a person dials (2 attempts a second per line, as shipped).
+    data = home / "operator-data"
+    data.mkdir()
+    (data / "protection.csv").write_text("setting,value\nsubscriber_call_attempts_per_second,50\n")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        DENWA_HOME=str(home), DENWA_DATA=str(data), DJANGO_SETTINGS_MODULE="denwa.web.settings.dev"
+    )
     service = SipService(home=home, port=port, gateways=gateways, env=env)
     init = service.denwa("init", "--demo")
     assert init.returncode == 0, init.stderr
