@@ -95,7 +95,7 @@ class SipService:
         process = uas(scenario_file, port, self.home, calls, trace)
         process.trace = trace  # type: ignore[attr-defined]
         self.peers.append(process)
-        time.sleep(0.3)
+        wait_until_bound(port)
         return process
 
     def cdrs(self, wait_for: int = 0, timeout: float = 5) -> list[dict[str, Any]]:
@@ -112,6 +112,19 @@ class SipService:
             if len(records) >= wait_for or time.monotonic() > deadline:
                 return records
             time.sleep(0.1)
+
+
+def wait_until_bound(port: int, timeout: float = 10) -> None:
+    """Wait until something listens on UDP ``port`` (a sipp peer started under load may take
+    seconds; a call placed before would meet a closed port)."""
+    wanted = f":{port:04X}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/net/udp", encoding="ascii") as table:
+            if any(line.split()[1].endswith(wanted) for line in table.readlines()[1:]):
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on UDP port {port} after {timeout} s")
 
 
 def tools_missing() -> str | None:

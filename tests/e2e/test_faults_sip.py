@@ -26,7 +26,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.sip import DENWA, SipService, free_udp_port, scenario, tools_missing
+from tests.e2e.sip import (
+    DENWA,
+    SipService,
+    free_udp_port,
+    scenario,
+    tools_missing,
+    wait_until_bound,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -101,7 +108,7 @@ def gateway(service: SipService, calls: int) -> subprocess.Popen[bytes]:
         command, cwd=service.home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     service.peers.append(process)
-    time.sleep(0.3)
+    wait_until_bound(service.gateways[0])
     return process
 
 

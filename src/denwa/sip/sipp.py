@@ -7,8 +7,10 @@ filled in per use.
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import subprocess
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +24,11 @@ def fill_scenario(name: str, directory: Path, **replacements: str) -> Path:
         text = text.replace(key, value)
     suffix = hashlib.sha1(repr(sorted(replacements.items())).encode()).hexdigest()[:10]
     path = directory / f"{name.removesuffix('.xml')}-{suffix}.xml"
-    path.write_text(text, encoding="utf-8")
+    # Atomically: two sipps started at once with the same scenario must never read it
+    # half-written (the second writer truncating it under the first reader).
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
     return path
 
 
