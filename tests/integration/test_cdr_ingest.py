@@ -37,6 +37,14 @@ def record(cdr_id: str, **changes: Any) -> dict[str, Any]:
     }
 
 
+MAX_END = "2026-11-02T05:00:01+00:00"  # answered 01:00:01, four hours at most
+
+
+def journal(cdr_id: str, **changes: Any) -> dict[str, Any]:
+    """The answer journal record of ``record(cdr_id)``: answered, not ended yet."""
+    return record(cdr_id, end=None, disposition="in_progress", max_end=MAX_END, **changes)
+
+
 @pytest.fixture
 def spool(tmp_path: Path, data: OperatorData) -> CdrSpool:
     add_subscriber(data, ALICE, "K1", date(2026, 10, 1), "test", "pw")
@@ -104,9 +112,7 @@ def test_a_bad_spool_line_is_kept_aside_and_the_others_imported(
 def test_an_answered_call_whose_end_comes_is_billed_once_from_its_end(
     spool: CdrSpool, data: OperatorData
 ) -> None:
-    spool.append(
-        record("c1", end=None, disposition="in_progress", max_end="2026-11-02T05:00:01+00:00")
-    )
+    spool.append(journal("c1"))
     ingest_spool(spool.directory, data)
     assert OpenCall.objects.count() == 1
     spool.append(record("c1"))
@@ -114,10 +120,6 @@ def test_an_answered_call_whose_end_comes_is_billed_once_from_its_end(
     assert OpenCall.objects.count() == 0
     assert Cdr.objects.get(cdr_id="c1").billed_seconds == 181
     assert close_overdue_calls(data, datetime(2030, 1, 1, tzinfo=UTC)) == 0
-
-
-def journal(cdr_id: str) -> dict[str, Any]:
-    return record(cdr_id, end=None, disposition="in_progress", max_end="2026-11-02T05:00:01+00:00")
 
 
 def test_a_call_journalled_and_ended_in_the_same_pass_leaves_no_open_call(
@@ -161,8 +163,7 @@ def test_a_rejected_end_record_keeps_its_call_open(spool: CdrSpool, data: Operat
 def test_an_answered_call_whose_end_never_comes_is_closed_at_its_maximum_length(
     spool: CdrSpool, data: OperatorData
 ) -> None:
-    max_end = "2026-11-02T05:00:01+00:00"  # answered 01:00:01, four hours at most
-    spool.append(record("c1", end=None, disposition="in_progress", max_end=max_end))
+    spool.append(journal("c1"))  # ends at MAX_END at the latest
     ingest_spool(spool.directory, data)
     before = close_overdue_calls(data, datetime(2026, 11, 2, 5, 0, 30, tzinfo=UTC))
     closed = close_overdue_calls(data, datetime(2026, 11, 2, 5, 2, 0, tzinfo=UTC))
@@ -196,15 +197,13 @@ def test_a_database_outage_makes_the_follower_wait_and_retry_not_die(
 
 
 ANSWERED = datetime(2026, 11, 2, 1, 0, 1, tzinfo=UTC)
-MAX_END = "2026-11-02T05:00:01+00:00"
 
 
 def open_call_on_node(
     spool: CdrSpool, data: OperatorData, cdr_id: str, last_beat: datetime
 ) -> None:
     """An answered call journalled by ``spool``'s node (and ingested); its node last beat then."""
-    journal = record(cdr_id, end=None, disposition="in_progress", max_end=MAX_END, node=spool.node)
-    spool.append(journal)
+    spool.append(journal(cdr_id, node=spool.node))
     beat = spool.directory / f"{spool.node}{HEARTBEAT_SUFFIX}"
     os.utime(beat, (last_beat.timestamp(), last_beat.timestamp()))
     ingest_spool(spool.directory, data)
@@ -257,7 +256,7 @@ def test_a_node_that_died_before_the_answer_was_noted_closes_the_call_at_its_ans
 def test_a_journal_without_a_node_is_left_to_its_maximum_length(
     spool: CdrSpool, data: OperatorData
 ) -> None:
-    spool.append(record("c1", end=None, disposition="in_progress", max_end=MAX_END))
+    spool.append(journal("c1"))
     ingest_spool(spool.directory, data)
     assert close_dead_node_calls(spool.directory, data, datetime(2030, 1, 1, tzinfo=UTC)) == 0
     assert OpenCall.objects.count() == 1
