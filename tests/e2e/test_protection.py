@@ -152,12 +152,14 @@ def answered_calls(node: SipService, caller: str) -> int:
 
 
 def events(node: SipService) -> list[dict[str, Any]]:
-    return [
+    """The node's protection events in the order they happened (each worker has its file)."""
+    spooled = [
         json.loads(line)
         for path in (node.home / "spool").glob("*.events.jsonl")
         for line in path.read_text().splitlines()
         if line.strip()
     ]
+    return sorted(spooled, key=lambda event: str(event["at"]))
 
 
 def in_background(node: SipService, caller: str, dialled: str, hold_ms: int) -> Future[bool]:

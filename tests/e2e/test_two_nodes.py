@@ -224,12 +224,6 @@ def refused_on(node: Node, code: int, reason: str) -> bool:
     return node.sipp(path, *args).returncode == 0
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, issue 8 open: in about 1 run of 3 node b never sees node a's gauge "
-    "reach 2 for two simultaneous calls (both reach the gateway), though node a renews it "
-    "every 2 s; under investigation",
-)
 def test_a_lines_calls_on_one_node_count_on_the_other_until_that_node_dies(
     cluster: Cluster,
 ) -> None:

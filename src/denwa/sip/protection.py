@@ -281,8 +281,11 @@ class CallGuards:
         calls = sip.profile_size(LINE_PROFILE, number)
         if calls > 0:
             sip.htable_set_int(GAUGES_TABLE, key, calls)
-        else:
-            sip.htable_delete(GAUGES_TABLE, key)
+        elif _int(sip.htable_get(GAUGES_TABLE, key)) != 0:
+            # Zeroed, not deleted: it expires GAUGE_SECONDS later.  A call of the line
+            # admitted while this ran may have just set it; the item left behind is
+            # what the next renewal finds and corrects (a deleted one it would not).
+            sip.htable_set_int(GAUGES_TABLE, key, 0)
 
     def _peers_calls(self, sip: SipMessage, number: str) -> int:
         return sum(

@@ -200,7 +200,7 @@ class Router:
             guarded = self._guarded(sip, decision, started, call, line)
             if guarded is None:
                 return
-            sip.track_dialog(*guarded)
+            self._track(sip, guarded, line)
             sip.watch_failures()
             sip.relay()
             return
@@ -217,7 +217,7 @@ class Router:
         guarded = self._guarded(sip, decision, started, call, line, gateway=True)
         if guarded is None:
             return
-        sip.track_dialog(*guarded)
+        self._track(sip, guarded, line)
         if not sip.relay_to_gateway():
             sip.reply(503, "Service Unavailable", ["Retry-After: 30"])
 
@@ -258,8 +258,19 @@ class Router:
         if refusal is not None:
             self._refused(sip, refusal.sip_code, refusal.headers(), started, line or "anonymous")
             return None
-        guards.admitted(sip, line)
         return variables, max_seconds
+
+    def _track(
+        self, sip: SipMessage, guarded: tuple[dict[str, str], int | None], line: str | None
+    ) -> None:
+        """The admitted call's dialog, then its count in its line's calls.
+
+        In this order: a dialog profile counts a call only once its dialog exists, and
+        the line's published gauge (several nodes) must include the call.
+        """
+        sip.track_dialog(*guarded)
+        if self.guards is not None:
+            self.guards.admitted(sip, line)
 
     # --- failures and dialog events -------------------------------------------------------
 
