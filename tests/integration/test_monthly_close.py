@@ -386,6 +386,46 @@ def test_a_bad_cdr_line_is_reported_with_its_number_and_nothing_is_imported(
     assert Cdr.objects.count() == 0
 
 
+def refusal(id: str, caller: str, callee: str, second: str, code: int = 403) -> str:
+    """A refused call's record as the SIP side writes it (no answer, ends at once)."""
+    at = f"2003-08-05T10:00:{second}+09:00"
+    return json.dumps(
+        {"id": id, "caller": caller, "callee": callee, "start": at, "answer": None,
+         "end": at, "disposition": "refused", "sip_code": code}
+    )  # fmt: skip
+
+
+def test_a_refusal_written_again_for_a_retransmitted_invite_is_stored_once(
+    data: OperatorData,
+) -> None:
+    subscribe(data, ALICE, date(2003, 7, 15))
+    lines = [refusal("r1", ALICE, "110", "00"), refusal("r1", ALICE, "110", "01")]
+    result = import_cdr_lines("spool", lines, data)
+    assert (result.read, result.imported, result.skipped) == (2, 1, 1)
+    stored = Cdr.objects.get(cdr_id="r1")
+    assert stored.started_at == datetime(2003, 8, 5, 1, 0, 0, tzinfo=UTC)  # the first stands
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        refusal("r1", ALICE, "0120123456", "01"),
+        refusal("r1", ALICE, "110", "01", code=503),
+        cdr("r1", ALICE, "110", None, 0),
+    ],
+    ids=["another number", "another code", "not a refusal"],
+)
+def test_an_id_repeated_for_a_different_call_is_still_refused(
+    data: OperatorData, later: str
+) -> None:
+    subscribe(data, ALICE, date(2003, 7, 15))
+    with pytest.raises(CdrFileError) as error:
+        import_cdr_lines("spool", [refusal("r1", ALICE, "110", "00"), later], data)
+    assert error.value.line == 2
+    assert "appears twice, differently" in error.value.problem
+    assert Cdr.objects.count() == 0
+
+
 def test_importing_the_same_cdrs_again_skips_them(data: OperatorData) -> None:
     subscribe(data, ALICE, date(2003, 7, 15))
     lines = [cdr("i1", ALICE, "0312345678", "05", 60), cdr("i2", ALICE, "110", None, 0)]

@@ -2,7 +2,8 @@
 
 A file is imported all or nothing: a bad line is reported with its number
 and nothing from the file is stored.  Records already imported (same ``id``)
-are skipped, so a file can be imported again safely.
+are skipped, so a file can be imported again safely; so is a refusal written
+twice for one retransmitted INVITE (``_refused_again``).
 """
 
 from __future__ import annotations
@@ -55,13 +56,17 @@ def import_cdr_file(path: Path, data: OperatorData) -> ImportResult:
 def import_cdr_lines(source: str, lines: Iterable[str], data: OperatorData) -> ImportResult:
     """Import JSON lines: all or nothing, idempotent by ``id``."""
     records: dict[str, dict[str, Any]] = {}
+    repeats = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         record = parse_cdr_line(source, number, line)
         previous = records.get(record["id"])
-        if previous is not None and previous != record:
-            raise CdrFileError(source, number, f"id {record['id']} appears twice, differently")
+        if previous is not None:
+            if previous != record and not _refused_again(previous, record):
+                raise CdrFileError(source, number, f"id {record['id']} appears twice, differently")
+            repeats += 1
+            continue
         records[record["id"]] = record
     with transaction.atomic():
         existing = set(
@@ -74,7 +79,23 @@ def import_cdr_lines(source: str, lines: Iterable[str], data: OperatorData) -> I
         Cdr.objects.bulk_create(rows, batch_size=2000)
         add_to_running_totals(rows)
     unrated = tuple(row.cdr_id for row in rows if row.answered_at and not row.tariff_key)
-    return ImportResult(len(records), len(rows), len(existing), unrated)
+    return ImportResult(len(records) + repeats, len(rows), len(existing) + repeats, unrated)
+
+
+def _refused_again(first: dict[str, Any], later: dict[str, Any]) -> bool:
+    """``later`` is the same call attempt refused again: the first record stands.
+
+    A refusal is answered statelessly, so an INVITE the phone retransmits (its
+    refusal lost or late) is refused again and written again under the same
+    Call-ID, only its times differing.  Both are refusals of nothing answered.
+    """
+    same = ("caller", "callee", "disposition", "sip_code")
+    return (
+        first["disposition"] == Disposition.REFUSED
+        and first["answer"] is None
+        and later["answer"] is None
+        and all(first.get(name) == later.get(name) for name in same)
+    )
 
 
 def add_to_running_totals(rows: Iterable[Cdr]) -> None:
