@@ -12,7 +12,7 @@ import pytest
 
 from denwa.core.errors import OperatorDataError
 from denwa.sip.config import SipConfig
-from denwa.sip.runtime import write_runtime
+from denwa.sip.runtime import kamailio_command, write_runtime
 
 DENWA = Path(sys.executable).parent / "denwa"
 
@@ -79,6 +79,7 @@ def test_a_node_may_name_its_peers_itself(tmp_path: Path) -> None:
         (TWO_NODES.replace("children = 4", "colour = 4"), "b", "unknown setting nodes.b.'colour'"),
         (TWO_NODES + '\n[nodes.c]\nnode = "x"\n', "a", "nodes.c: the node's name is its table's"),
         ("nodes = 3\n", None, "nodes must be tables"),
+        ('memory_manager = "jemalloc"\n', None, "memory_manager must be one of qm, fm, tlsf"),
     ],
     ids=[
         "unknown-node",
@@ -90,6 +91,7 @@ def test_a_node_may_name_its_peers_itself(tmp_path: Path) -> None:
         "unknown-setting",
         "node-key-in-table",
         "nodes-not-tables",
+        "unknown-memory-manager",
     ],
 )
 def test_a_wrong_nodes_table_is_refused_naming_the_problem(
@@ -97,6 +99,12 @@ def test_a_wrong_nodes_table_is_refused_naming_the_problem(
 ) -> None:
     with pytest.raises(OperatorDataError, match=re.escape(problem)):
         SipConfig.load(sip_toml(tmp_path, text), node)
+
+
+def test_kamailio_runs_with_the_memory_manager_sip_toml_names(tmp_path: Path) -> None:
+    config = SipConfig.load(sip_toml(tmp_path, 'memory_manager = "fm"\n'))
+    command = kamailio_command(tmp_path, config)
+    assert command[command.index("-x") + 1] == command[command.index("-X") + 1] == "fm"
 
 
 def test_each_node_gets_its_own_runtime_directory_and_shares_the_auth_secret(

@@ -55,6 +55,11 @@ class SipConfig:
     CPUs only make them evict each other's caches (BENCHMARKS.md, SIP capacity)."""
     shared_memory_mb: int = 256
     private_memory_mb: int = 16
+    memory_manager: str = "tlsf"
+    """Kamailio's allocator for shared and private memory (``-x``/``-X``): "tlsf", "fm"
+    (f_malloc) or "qm" (q_malloc, Kamailio's own default, whose first-fit search of the
+    shared memory held its global lock long enough to cap a node at 3,750 calls/s:
+    4,500 with tlsf; BENCHMARKS.md, "SIP capacity", "Memory manager")."""
     spool_reserve_mb: int = 64
     """Room the CDR spool's file system keeps for the records of calls in progress: with
     less free, new calls get 503 (README, "Durability and faults"); 64 MB ≈ 250,000 records."""
@@ -219,8 +224,15 @@ def _settings(path: Path | None, raw: dict[str, Any], prefix: str) -> dict[str, 
             raise OperatorDataError(
                 source, None, f"{prefix}{key} must be a {type(default).__name__}"
             )
+        if key == "memory_manager" and value not in MEMORY_MANAGERS:
+            known = ", ".join(MEMORY_MANAGERS)
+            raise OperatorDataError(source, None, f"{prefix}{key} must be one of {known}")
         values[key] = value
     return values
+
+
+MEMORY_MANAGERS = ("qm", "fm", "tlsf")
+"""Kamailio's memory managers (its ``-x``/``-X`` options)."""
 
 
 def _check_distinct(source: Path | str, configs: dict[str, SipConfig]) -> None:

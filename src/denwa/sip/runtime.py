@@ -214,6 +214,10 @@ def kamailio_command(home: Path, config: SipConfig) -> list[str]:
         str(config.shared_memory_mb),
         "-M",
         str(config.private_memory_mb),
+        "-x",
+        config.memory_manager,
+        "-X",
+        config.memory_manager,
     ]
 
 
