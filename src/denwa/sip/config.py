@@ -225,8 +225,8 @@ def _settings(path: Path | None, raw: dict[str, Any], prefix: str) -> dict[str, 
                 source, None, f"{prefix}{key} must be a {type(default).__name__}"
             )
         if key == "memory_manager" and value not in MEMORY_MANAGERS:
-            known = ", ".join(MEMORY_MANAGERS)
-            raise OperatorDataError(source, None, f"{prefix}{key} must be one of {known}")
+            managers = ", ".join(MEMORY_MANAGERS)
+            raise OperatorDataError(source, None, f"{prefix}{key} must be one of {managers}")
         values[key] = value
     return values
 
