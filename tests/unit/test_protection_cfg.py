@@ -41,7 +41,8 @@ def test_counter_tables_start_at_zero_and_blocks_expire_by_themselves() -> None:
     assert 'modparam("htable", "htable", "blocks=>size=10;autoexpire=86400;")' in params
     assert "counters=>size=12;autoexpire=3780;initval=0;" in params
     assert "rate=>size=10;autoexpire=3;initval=0;" in params
-    assert 'modparam("dialog", "profiles_with_value", "line;gateway")' in params
+    assert "calls=>size=12;autoexpire=0;initval=0;" in params  # released by the calls' ends
+    assert "dialog" not in params  # no dialog profiles: their size is a walk under a lock
 
 
 def test_the_cfg_drops_floods_over_the_nodes_limit_and_hands_blocked_sources_to_python() -> None:

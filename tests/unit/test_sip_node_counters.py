@@ -29,41 +29,43 @@ NOW = 1_795_000_000.0
 
 @dataclass
 class NodeMemory:
-    """One node's view: the replicated tables (shared) and its own dialog profiles."""
+    """One node's view: the replicated tables (shared) and its own ``calls``."""
 
     tables: dict[str, dict[str, int | str]]
-    profiles: dict[tuple[str, str], int] = field(default_factory=dict)
+    calls: dict[str, int | str] = field(default_factory=dict)
     source: str = "192.0.2.7"
 
+    def _table(self, table: str) -> dict[str, int | str]:
+        return self.calls if table == keys.CALLS_TABLE else self.tables.setdefault(table, {})
+
     def htable_get(self, table: str, key: str) -> int | str | None:
-        return self.tables.get(table, {}).get(key)
+        return self._table(table).get(key)
 
     def htable_inc(self, table: str, key: str) -> int:
-        items = self.tables.setdefault(table, {})
+        items = self._table(table)
         items[key] = int(items.get(key, 0)) + 1
         return int(items[key])
 
+    def htable_dec(self, table: str, key: str) -> int:
+        items = self._table(table)
+        items[key] = int(items.get(key, 0)) - 1
+        return int(items[key])
+
     def htable_set(self, table: str, key: str, value: str, expire_seconds: int) -> None:
-        self.tables.setdefault(table, {})[key] = value
+        self._table(table)[key] = value
 
     def htable_set_int(self, table: str, key: str, value: int) -> None:
-        self.tables.setdefault(table, {})[key] = value
+        self._table(table)[key] = value
 
     def htable_keys(self, table: str) -> list[str]:
-        return list(self.tables.get(table, {}))
+        return list(self._table(table))
 
     def htable_delete(self, table: str, key: str) -> None:
-        self.tables.get(table, {}).pop(key, None)
+        self._table(table).pop(key, None)
 
     @contextmanager
     def htable_locked(self, table: str, key: str) -> Iterator[None]:
         yield
-
-    def profile_size(self, profile: str, value: str = "") -> int:
-        return self.profiles.get((profile, value), 0)
-
-    def add_to_profile(self, profile: str, value: str = "") -> None:
-        self.profiles[(profile, value)] = self.profiles.get((profile, value), 0) + 1
 
     def source_ip(self) -> str:
         return self.source
@@ -150,7 +152,7 @@ def test_renewing_zeroes_the_gauge_of_a_line_whose_calls_ended_and_lets_it_expir
     a_key = keys.line_calls_key(LINE, "a")
     b_key = keys.line_calls_key("05055500002", "b")
     nodes.tables[keys.GAUGES_TABLE][b_key] = 1  # the other node's: not this node's to renew
-    a.profiles.clear()  # the call ended
+    a.calls.clear()  # the call ended
     nodes.guards["a"].renew_gauges(a)  # type: ignore[arg-type]
     assert nodes.tables[keys.GAUGES_TABLE] == {a_key: 0, b_key: 1}
 

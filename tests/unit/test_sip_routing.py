@@ -33,16 +33,11 @@ GATEWAYS = ("sip:127.0.0.1:5070", "sip:127.0.0.1:5071")
 
 @dataclass
 class SharedMemory:
-    """Kamailio's htables and dialog profiles, as the protection steps see them."""
+    """Kamailio's htables and the dialog module's count, as the protection steps see them."""
 
     tables: dict[str, dict[str, int | str]] = field(default_factory=dict)
     expiry: dict[tuple[str, str], int] = field(default_factory=dict)
-    profiles: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    def established(self, sip: FakeSip) -> None:
-        """The call's dialog exists: it counts in the node's dialogs and its profiles."""
-        for key in [("calls", ""), *sip.profiles]:
-            self.profiles[key] = self.profiles.get(key, 0) + 1
+    dialogs: int = 0
 
 
 @dataclass
@@ -66,7 +61,7 @@ class FakeSip:
     next_gateway_ok: bool = True
     sdp: str = ""
     memory: SharedMemory = field(default_factory=lambda: SharedMemory())
-    profiles: list[tuple[str, str]] = field(default_factory=list)
+    relay_ok: bool = True
     gateway: int = 0
     actions: list[Any] = field(default_factory=list)
 
@@ -156,11 +151,11 @@ class FakeSip:
 
     def relay_to_gateway(self) -> bool:
         self.actions.append(("gateway", self.ruri))
-        return True
+        return self.relay_ok
 
     def relay(self) -> bool:
         self.actions.append(("relay", self.ruri))
-        return True
+        return self.relay_ok
 
     def watch_failures(self) -> None:
         pass
@@ -182,6 +177,11 @@ class FakeSip:
         items[key] = int(items.get(key, 0)) + 1
         return int(items[key])
 
+    def htable_dec(self, table: str, key: str) -> int:
+        items = self.memory.tables.setdefault(table, {})
+        items[key] = int(items.get(key, 0)) - 1
+        return int(items[key])
+
     def htable_set(self, table: str, key: str, value: str, expire_seconds: int) -> None:
         self.memory.tables.setdefault(table, {})[key] = value
         self.memory.expiry[(table, key)] = expire_seconds
@@ -199,18 +199,8 @@ class FakeSip:
     def htable_delete(self, table: str, key: str) -> None:
         self.memory.tables.get(table, {}).pop(key, None)
 
-    def profile_size(self, profile: str, value: str = "") -> int:
-        return self.memory.profiles.get((profile, value), 0)
-
     def calls_in_progress(self) -> int:
-        return self.memory.profiles.get(("calls", ""), 0)
-
-    def add_to_profile(self, profile: str, value: str = "") -> None:
-        self.profiles.append((profile, value))
-
-    def remove_from_profile(self, profile: str, value: str) -> None:
-        if (profile, value) in self.profiles:  # Kamailio: -1 for a profile the call is not in
-            self.profiles.remove((profile, value))
+        return self.memory.dialogs
 
     def replies(self) -> list[int]:
         return [a[1] for a in self.actions if a[0] == "reply"]
@@ -559,12 +549,10 @@ def test_a_call_in_progress_is_untouched_by_maintenance(router: Router, tmp_path
 def test_a_line_with_two_calls_in_progress_gets_503_for_a_third(router: Router) -> None:
     first = FakeSip()
     router.request(first)
-    assert ("line", ALICE) in first.profiles
-    first.memory.established(first)
+    assert tables(first, "calls")[f"line:{ALICE}"] == 1
     second = FakeSip(memory=first.memory)
     router.clock = lambda: NOW + 1  # another second: not the attempts-per-second rule
     router.request(second)
-    second.memory.established(second)
     third = FakeSip(memory=first.memory)
     router.clock = lambda: NOW + 2
     router.request(third)
@@ -584,6 +572,8 @@ def test_the_third_call_attempt_of_a_line_in_one_second_gets_503(router: Router)
         router.request(sip)
     assert [refusal_of(s)[0] for s in attempts if s.replies()] == [503]
     assert refusal_of(attempts[2])[1]["X-Denwa-Refusal"] == "subscriber_rate"
+    for admitted in attempts[:2]:  # not the line's calls-in-progress rule either
+        router.dialog_event(admitted, "dialog:end")
     router.clock = lambda: NOW + 1
     later = FakeSip(memory=memory)
     router.request(later)
@@ -593,7 +583,7 @@ def test_the_third_call_attempt_of_a_line_in_one_second_gets_503(router: Router)
 def test_the_nodes_calls_at_their_limit_refuse_the_next_with_one_overload_event_a_minute(
     router: Router,
 ) -> None:
-    memory = SharedMemory(profiles={("calls", ""): 2000})
+    memory = SharedMemory(dialogs=2000)
     for offset in (0, 1, 61):
         router.clock = lambda offset=offset: NOW + offset  # type: ignore[misc]
         sip = FakeSip(memory=memory)
@@ -606,15 +596,54 @@ def test_the_nodes_calls_at_their_limit_refuse_the_next_with_one_overload_event_
 def test_a_gateway_at_its_limit_is_passed_over_and_with_all_at_it_the_call_gets_503(
     router: Router,
 ) -> None:
-    memory = SharedMemory(profiles={("gateway", GATEWAYS[0]): 1000})
+    memory = SharedMemory(tables={"calls": {f"gateway:{GATEWAYS[0]}": 1000}})
     sip = FakeSip(memory=memory)
     router.request(sip)
-    assert ("gateway", GATEWAYS[1]) in sip.profiles
-    memory.profiles[("gateway", GATEWAYS[1])] = 1000
+    assert tables(sip, "calls")[f"gateway:{GATEWAYS[1]}"] == 1
+    memory.tables["calls"][f"gateway:{GATEWAYS[1]}"] = 1000
     full = FakeSip(memory=memory)
     router.clock = lambda: NOW + 1
     router.request(full)
     assert refusal_of(full)[1]["X-Denwa-Refusal"] == "overload_gateway"
+
+
+def test_a_calls_counts_at_its_line_and_gateway_are_released_at_its_end(router: Router) -> None:
+    sip = FakeSip()
+    router.request(sip)
+    assert tables(sip, "calls") == {f"line:{ALICE}": 1, f"gateway:{GATEWAYS[0]}": 1}
+    router.dialog_event(sip, "dialog:start")
+    router.dialog_event(sip, "dialog:end")
+    router.dialog_event(sip, "dialog:end")  # an end seen twice releases nothing twice
+    assert tables(sip, "calls") == {}
+
+
+def test_a_call_failed_over_counts_at_the_next_gateway_only(router: Router) -> None:
+    sip = FakeSip(reply_code=503)
+    router.request(sip)
+    router.gateway_failure(sip)
+    assert tables(sip, "calls") == {f"line:{ALICE}": 1, f"gateway:{GATEWAYS[1]}": 1}
+    sip.next_gateway_ok = False
+    router.gateway_failure(sip)  # the second gateway fails too: no gateway left
+    router.dialog_event(sip, "dialog:failed")
+    assert tables(sip, "calls") == {}
+
+
+def test_a_call_that_cannot_be_sent_on_gets_503_and_holds_nothing(router: Router) -> None:
+    sip = FakeSip(relay_ok=False)
+    router.request(sip)
+    assert sip.replies() == [503]
+    router.dialog_event(sip, "dialog:failed")  # whether or not Kamailio reports it
+    assert tables(sip, "calls") == {}
+
+
+def test_a_call_refused_after_it_was_counted_at_a_gateway_leaves_it(
+    router: Router, tmp_path: Path
+) -> None:
+    publish(router, tmp_path, day=billing_date_of(NOW), default_cap_yen=5000, spent={ALICE: 4999})
+    sip = FakeSip(ruri=US)
+    router.request(sip)
+    assert refusal_of(sip)[1]["X-Denwa-Refusal"] == "international_spend_cap"
+    assert tables(sip, "calls") == {}
 
 
 def cancelled_call(router: Router, memory: SharedMemory, moment: float) -> None:
@@ -755,7 +784,6 @@ def test_without_protections_no_step_counts_or_refuses(router: Router, tmp_path:
     router.request(sip)
     assert sip.replies() == []
     assert sip.memory.tables == {}
-    assert sip.profiles == []
 
 
 SENDONLY = "v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from denwa.core.protection.keys import RATE_TABLE, RESERVED_TABLE, TABLES
+from denwa.core.protection.keys import CALLS_TABLE, RATE_TABLE, RESERVED_TABLE, TABLES
 from denwa.sip.config import SipConfig
 from denwa.sip.runtime import (
     dmq_modules,
@@ -87,7 +87,7 @@ def test_with_several_nodes_every_protection_table_but_the_nodes_own_is_replicat
         for line in params.splitlines()
         if "dmqreplicate=1;" in line
     }
-    assert replicated == {t.name for t in TABLES} - {RATE_TABLE, RESERVED_TABLE}
+    assert replicated == {t.name for t in TABLES} - {RATE_TABLE, RESERVED_TABLE, CALLS_TABLE}
     assert "dmqreplicate" not in protection_params(SipConfig())
     assert 'loadmodule "dmq.so"' in dmq_modules(config)
     assert 'modparam("htable", "enable_dmq", 1)' in replication(config)

@@ -12,7 +12,6 @@ GATEWAY_ORDER = 8  # dispatcher algorithm: by priority, then the next on failure
 AUTH_HA1 = 1  # auth flag: the password given is HA1
 AUTH_CHECK_USER = 1  # auth check: the digest user must be the From user
 ITERATOR = "denwa"  # the htable iterator's name (one at a time per process)
-PROFILE_SIZE_VAR = "$var(denwa_profile_size)"  # where get_profile_size puts its answer
 
 
 class KsrMessage:
@@ -151,7 +150,7 @@ class KsrMessage:
     def relay(self) -> bool:
         return bool(KSR.tm.t_relay() > 0)
 
-    # --- shared memory: htables and dialog profiles ------------------------------------
+    # --- shared memory: htables and the dialog module's count ------------------------------
 
     def htable_get(self, table: str, key: str) -> int | str | None:
         value = KSR.htable.sht_get(table, key)
@@ -159,6 +158,9 @@ class KsrMessage:
 
     def htable_inc(self, table: str, key: str) -> int:
         return int(KSR.htable.sht_inc(table, key))
+
+    def htable_dec(self, table: str, key: str) -> int:
+        return int(KSR.htable.sht_dec(table, key))
 
     def htable_set(self, table: str, key: str, value: str, expire_seconds: int) -> None:
         KSR.htable.sht_setxs(table, key, value, expire_seconds)
@@ -187,24 +189,8 @@ class KsrMessage:
     def htable_delete(self, table: str, key: str) -> None:
         KSR.htable.sht_rm(table, key)
 
-    def profile_size(self, profile: str, value: str = "") -> int:
-        if value:
-            KSR.dialog.get_profile_size(profile, value, PROFILE_SIZE_VAR)
-        else:
-            KSR.dialog.get_profile_size_static(profile, PROFILE_SIZE_VAR)
-        return int(KSR.pv.get(PROFILE_SIZE_VAR) or 0)
-
     def calls_in_progress(self) -> int:
         # the dialog module's own count: ringing (early) and answered dialogs
         active = KSR.pv.get("$stat(active_dialogs)")
         early = KSR.pv.get("$stat(early_dialogs)")
         return int(active or 0) + int(early or 0)
-
-    def add_to_profile(self, profile: str, value: str = "") -> None:
-        if value:
-            KSR.dialog.set_dlg_profile(profile, value)
-        else:
-            KSR.dialog.set_dlg_profile_static(profile)
-
-    def remove_from_profile(self, profile: str, value: str) -> None:
-        KSR.dialog.unset_dlg_profile(profile, value)

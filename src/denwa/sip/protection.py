@@ -35,6 +35,7 @@ from denwa.core.protection.guards import (
 from denwa.core.protection.hold import puts_on_hold
 from denwa.core.protection.keys import (
     BLOCKS_TABLE,
+    CALLS_TABLE,
     COUNTERS_TABLE,
     GAUGES_TABLE,
     RATE_TABLE,
@@ -136,19 +137,13 @@ class EventSpool:
             raise OSError(f"short write to the event spool ({written} of {len(line)} bytes)")
 
 
-LINE_PROFILE = "line"
-"""Dialog profile by 050 number: a subscriber's outbound calls."""
-GATEWAY_PROFILE = "gateway"
-"""Dialog profile by gateway address (``sip:ip:port``): calls towards each interconnect gateway."""
-PROFILES_NO_VALUE: tuple[str, ...] = ()
-"""None: the node's calls are the dialog module's own count (a profile without a value
-costs more on every call than the count it gives; measured, BENCHMARKS.md)."""
-PROFILES_WITH_VALUE = (LINE_PROFILE, GATEWAY_PROFILE)
 LINE_VAR = "line"
 """Dialog variable of an outbound call: ``<050 number>`` and, for an international call,
 ``|<reserved yen>|<unit seconds>|<yen per unit>|<day>`` (released at its end)."""
 HELD_VAR = "held"
 """Dialog variable: the Unix time the call was put on hold ("" while it is not)."""
+GATEWAY_VAR = "gateway"
+"""Dialog variable: the gateway (``sip:ip:port``) the call is counted at ("" once it left it)."""
 NODE_OVERLOAD_GUARDS = frozenset(
     {Guard.OVERLOAD_CALLS, Guard.OVERLOAD_GATEWAY, Guard.OVERLOAD_RATE}
 )
@@ -190,10 +185,15 @@ class CallGuards:
     counters, blocks and events it leaves are its side effects.  ``node`` is the
     per-node part of the counters' keys (``denwa.core.protection.keys``).
 
+    A line's and a gateway's calls in progress are counters in ``calls``, counted when
+    the call is admitted (or sent to another gateway) and released once, at its
+    dialog's end (``call_ended``) or when it cannot be sent at all (``not_relayed``);
+    the dialog notes what it holds (``LINE_VAR``, ``GATEWAY_VAR``).
+
     With several nodes (README, "Production layout") the tables are replicated and
     ``peers`` names the other nodes: a count is this node's key plus every peer's
     (each node writes only its own keys: a G-counter, never a lost update); a line's
-    calls in progress are this node's dialog profile plus each peer's published
+    calls in progress are this node's counter plus each peer's published
     gauge, which the peer renews every ``GAUGE_RENEW_SECONDS`` (``renew_gauges``) and
     which goes ``GAUGE_SECONDS`` after the peer stops (a dead node's calls stop
     counting).
@@ -240,7 +240,7 @@ class CallGuards:
         attempt = sip.htable_inc(RATE_TABLE, keys.line_attempts_key(number, int(now), self.node))
         if not within_rate(attempt, rules.subscriber_call_attempts_per_second):
             return self._refused(sip, self.refusal(Guard.SUBSCRIBER_RATE), now)
-        calls = sip.profile_size(LINE_PROFILE, number) + self._peers_calls(sip, number)
+        calls = _count_of(sip, keys.own_line_calls_key(number)) + self._peers_calls(sip, number)
         if not admits_another(calls, rules.subscriber_max_calls):
             return self._refused(sip, self.refusal(Guard.SUBSCRIBER_CALLS), now)
         return None
@@ -248,9 +248,9 @@ class CallGuards:
     def admitted(self, sip: SipMessage, number: str | None) -> None:
         """Count an admitted outbound call in its line's calls (the node's count itself)."""
         if number is not None:
-            sip.add_to_profile(LINE_PROFILE, number)
+            calls = sip.htable_inc(CALLS_TABLE, keys.own_line_calls_key(number))
             if self.peers:
-                self._publish(sip, number)
+                sip.htable_set_int(GAUGES_TABLE, keys.line_calls_key(number, self.node), calls)
 
     def renew_gauges(self, sip: SipMessage) -> None:
         """Republish this node's calls in progress and reservations per line (a gauge with
@@ -260,7 +260,12 @@ class CallGuards:
         """
         reserved = sip.htable_keys(RESERVED_TABLE)
         published = [k for k in sip.htable_keys(GAUGES_TABLE) if keys.own_gauge(k, self.node)]
-        for key in dict.fromkeys(reserved + published):
+        counted = [
+            keys.line_calls_key(k.removeprefix(keys.LINE_CALLS_PREFIX), self.node)
+            for k in sip.htable_keys(CALLS_TABLE)
+            if k.startswith(keys.LINE_CALLS_PREFIX)
+        ]
+        for key in dict.fromkeys(reserved + published + counted):
             kind, subject = keys.own_gauge(key, self.node) or ("", "")
             if kind == "calls":
                 self._publish(sip, subject)
@@ -278,7 +283,7 @@ class CallGuards:
 
     def _publish(self, sip: SipMessage, number: str) -> None:
         key = keys.line_calls_key(number, self.node)
-        calls = sip.profile_size(LINE_PROFILE, number)
+        calls = _count_of(sip, keys.own_line_calls_key(number))
         if calls > 0:
             sip.htable_set_int(GAUGES_TABLE, key, calls)
         elif _int(sip.htable_get(GAUGES_TABLE, key)) != 0:
@@ -293,18 +298,22 @@ class CallGuards:
             for peer in self.peers
         )
 
-    def gateway_with_room(self, sip: SipMessage) -> bool:
-        """Pass over gateways at their limit; count the call at the one chosen (False: none)."""
+    def gateway_with_room(self, sip: SipMessage) -> str | None:
+        """Pass over gateways at their limit; count the call at the one chosen.
+
+        Returns what the dialog notes (``GATEWAY_VAR``): the gateway counted at, "" when
+        gateways are not counted (no limit); None: every gateway is at its limit.
+        """
         limit = self.limits.max_calls_per_gateway
         if limit <= 0:
-            return True
+            return ""
         address = sip.gateway_address()
-        while not admits_another(sip.profile_size(GATEWAY_PROFILE, address), limit):
+        while not admits_another(_count_of(sip, keys.gateway_calls_key(address)), limit):
             if not sip.skip_gateway():
-                return False
+                return None
             address = sip.gateway_address()
-        sip.add_to_profile(GATEWAY_PROFILE, address)
-        return True
+        sip.htable_inc(CALLS_TABLE, keys.gateway_calls_key(address))
+        return address
 
     def refused_by_gateways(self, sip: SipMessage, now: float) -> ProtectionRefusal:
         """Every gateway is at its limit: the call's refusal."""
@@ -312,8 +321,29 @@ class CallGuards:
 
     def leave_gateway(self, sip: SipMessage) -> None:
         """The call leaves the gateway that failed it (before the next is tried)."""
-        if self.limits.max_calls_per_gateway > 0:
-            sip.remove_from_profile(GATEWAY_PROFILE, sip.gateway_address())
+        address = sip.dialog_var(GATEWAY_VAR)
+        if address:
+            sip.set_dialog_var(GATEWAY_VAR, "")
+            self.release_gateway(sip, address)
+
+    def release_gateway(self, sip: SipMessage, address: str) -> None:
+        """One call fewer at ``address`` (a call refused after it was counted there)."""
+        _uncount(sip, keys.gateway_calls_key(address))
+
+    def next_gateway(self, sip: SipMessage) -> bool:
+        """Fail over: the next gateway with room counts the call (False: none has room)."""
+        address = self.gateway_with_room(sip)
+        if address:
+            sip.set_dialog_var(GATEWAY_VAR, address)
+        return address is not None
+
+    def not_relayed(self, sip: SipMessage) -> None:
+        """An admitted call that could not be sent on: what it holds is released now.
+
+        Its notes are cleared, so that a dialog event after this releases nothing twice.
+        """
+        self._leave_line(sip)
+        self.leave_gateway(sip)
 
     def reserve(
         self, sip: SipMessage, number: str, tariff: Tariff, now: float, day: date
@@ -406,20 +436,30 @@ class CallGuards:
         ``call`` is the call's CDR members (``spool.call_fields``), ``answer`` its
         answer time as the CDR has it (None: never answered).
         """
-        noted = sip.dialog_var(LINE_VAR)
         held = sip.dialog_var(HELD_VAR)
         if held:
-            self._resumed(sip, float(held), ended, _subscriber(noted, call))
-        if not noted:
-            return
-        line = LineNote.decode(noted)
-        if line.yen:
-            answered = datetime.fromisoformat(answer).timestamp() if answer else ended
-            seconds = int(ended - answered)
-            cost = call_cost(seconds, line.unit_seconds, line.yen_per_unit) if seconds > 0 else 0
-            self._release(sip, line, cost)
-        if cancelled and answer is None:
+            self._resumed(sip, float(held), ended, _subscriber(sip.dialog_var(LINE_VAR), call))
+        self.leave_gateway(sip)
+        answered = datetime.fromisoformat(answer).timestamp() if answer else ended
+        line = self._leave_line(sip, max(0, int(ended - answered)))
+        if line is not None and cancelled and answer is None:
             self._incomplete(sip, line.number, ended)
+
+    def _leave_line(self, sip: SipMessage, seconds: int = 0) -> LineNote | None:
+        """The call leaves its line's calls and releases its reservation (``seconds``
+        talked are spent); its note is cleared.  The note it had (None: none)."""
+        noted = sip.dialog_var(LINE_VAR)
+        if not noted:
+            return None
+        sip.set_dialog_var(LINE_VAR, "")
+        line = LineNote.decode(noted)
+        _uncount(sip, keys.own_line_calls_key(line.number))
+        if self.peers:
+            self._publish(sip, line.number)
+        if line.yen:
+            cost = call_cost(seconds, line.unit_seconds, line.yen_per_unit) if seconds else 0
+            self._release(sip, line, cost)
+        return line
 
     def reinvite(self, sip: SipMessage, call: str, now: float) -> None:
         """A re-INVITE inside a call: a hold starts (``held``) or ends (``resumed``)."""
@@ -511,6 +551,22 @@ class CallGuards:
             self.events.append(ProtectionEvent(kind, unix_time(now), **fields))
         except OSError:
             logger.exception("protection event %s not written", kind.value)
+
+
+def _count_of(sip: SipMessage, key: str) -> int:
+    """This node's calls in progress under ``key`` (``calls``)."""
+    return max(0, _int(sip.htable_get(CALLS_TABLE, key)))
+
+
+def _uncount(sip: SipMessage, key: str) -> None:
+    """One call fewer under ``key``; an item with none left goes (never below 0).
+
+    Under the item's lock, which an increment also takes: a call counted meanwhile
+    waits and counts from 0 again, instead of being deleted with the item.
+    """
+    with sip.htable_locked(CALLS_TABLE, key):
+        if sip.htable_dec(CALLS_TABLE, key) <= 0:
+            sip.htable_delete(CALLS_TABLE, key)
 
 
 def _int(value: object) -> int:

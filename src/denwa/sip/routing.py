@@ -23,7 +23,7 @@ from denwa.core.protection.refusals import ProtectionRefusal
 from denwa.core.timeutil import billing_date
 from denwa.sip.config import SipConfig
 from denwa.sip.message import SipMessage
-from denwa.sip.protection import LINE_VAR, CallGuards, LineNote
+from denwa.sip.protection import GATEWAY_VAR, LINE_VAR, CallGuards, LineNote
 from denwa.sip.snapshot import PolicySnapshot, SnapshotWatcher
 from denwa.sip.spool import CdrSpool, call_fields, iso
 
@@ -202,7 +202,8 @@ class Router:
                 return
             self._track(sip, guarded, line)
             sip.watch_failures()
-            sip.relay()
+            if not sip.relay():
+                self._not_relayed(sip)
             return
         if callee != dialled:
             sip.set_ruri_user(callee)
@@ -219,7 +220,7 @@ class Router:
             return
         self._track(sip, guarded, line)
         if not sip.relay_to_gateway():
-            sip.reply(503, "Service Unavailable", ["Retry-After: 30"])
+            self._not_relayed(sip)
 
     def _guarded(
         self,
@@ -240,7 +241,8 @@ class Router:
             return variables, None
         refusal: ProtectionRefusal | None = None
         max_seconds = None
-        if gateway and not guards.gateway_with_room(sip):
+        counted_at = guards.gateway_with_room(sip) if gateway else ""
+        if counted_at is None:
             refusal = guards.refused_by_gateways(sip, started)
         elif line is not None:
             noted = LineNote(line)
@@ -256,8 +258,12 @@ class Router:
                     noted = LineNote(line, reserved.yen, *per_unit, day.isoformat())
             variables[LINE_VAR] = noted.encode()
         if refusal is not None:
+            if counted_at:
+                guards.release_gateway(sip, counted_at)
             self._refused(sip, refusal.sip_code, refusal.headers(), started, line or "anonymous")
             return None
+        if counted_at:
+            variables[GATEWAY_VAR] = counted_at
         return variables, max_seconds
 
     def _track(
@@ -265,12 +271,18 @@ class Router:
     ) -> None:
         """The admitted call's dialog, then its count in its line's calls.
 
-        In this order: a dialog profile counts a call only once its dialog exists, and
-        the line's published gauge (several nodes) must include the call.
+        In this order: the dialog notes what the call holds (``LINE_VAR``), which its
+        end releases, and the line's published gauge (several nodes) includes the call.
         """
         sip.track_dialog(*guarded)
         if self.guards is not None:
             self.guards.admitted(sip, line)
+
+    def _not_relayed(self, sip: SipMessage) -> None:
+        """The admitted call could not be sent on (no route to the next hop): 503."""
+        if self.guards is not None:
+            self.guards.not_relayed(sip)
+        sip.reply(503, "Service Unavailable", ["Retry-After: 30"])
 
     # --- failures and dialog events -------------------------------------------------------
 
@@ -283,12 +295,11 @@ class Router:
         if code >= 500 or code == 408:
             if self.guards is not None:
                 self.guards.leave_gateway(sip)
-            if (
-                sip.skip_gateway()
-                and (self.guards is None or self.guards.gateway_with_room(sip))
-                and sip.relay_to_gateway()
-            ):
-                return
+            if sip.skip_gateway() and (self.guards is None or self.guards.next_gateway(sip)):
+                if sip.relay_to_gateway():
+                    return
+                if self.guards is not None:
+                    self.guards.leave_gateway(sip)
         sip.set_dialog_var("final_code", str(code))
 
     def subscriber_failure(self, sip: SipMessage) -> None:

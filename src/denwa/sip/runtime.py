@@ -14,7 +14,6 @@ from string import Template
 from denwa.core.protection.blocks import BlockRule, BlockTarget, block_key
 from denwa.core.protection.keys import BLOCKS_TABLE, RATE_TABLE, TABLES, flood_key
 from denwa.sip.config import SipConfig
-from denwa.sip.protection import PROFILES_NO_VALUE, PROFILES_WITH_VALUE
 
 KAMAILIO = "kamailio"
 TEMPLATE = Path(__file__).with_name("kamailio.cfg.template")
@@ -61,15 +60,10 @@ def write_runtime(home: Path, config: SipConfig) -> Path:
 
 
 def protection_params(config: SipConfig) -> str:
-    """The cfg's htables and dialog profiles of the protection steps (``denwa.sip.protection``)."""
+    """The cfg's htables of the protection steps (``denwa.core.protection.keys.TABLES``)."""
     nodes = len(config.cluster)
-    tables = "".join(
+    return "".join(
         f'modparam("htable", "htable", "{table.modparam_on(nodes)}")\n' for table in TABLES
-    )
-    return (
-        tables
-        + "".join(f'modparam("dialog", "profiles_no_value", "{p}")\n' for p in PROFILES_NO_VALUE)
-        + f'modparam("dialog", "profiles_with_value", "{";".join(PROFILES_WITH_VALUE)}")'
     )
 
 

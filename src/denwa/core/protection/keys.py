@@ -31,6 +31,11 @@ SPEND_TABLE = "spend"
 RESERVED_TABLE = "reserved"
 """Yen reserved by a line's international calls in progress on this node, per day.  Never
 replicated: a node's reservations end with it (the other nodes see them as gauges)."""
+CALLS_TABLE = "calls"
+"""This node's calls in progress, per line and per interconnect gateway: counted when a call
+is admitted, released at its dialog's end.  Never replicated: the other nodes see a line's
+count as its gauge.  (Counters, not dialog profiles: a profile's size is a walk over every
+call in its hash bucket under one lock; BENCHMARKS.md, "With protections".)"""
 GAUGES_TABLE = "gauges"
 """With several nodes: each node's calls in progress and reserved yen per line, published
 for the other nodes to add (``line_calls_key``, ``reserved_key``)."""
@@ -83,6 +88,7 @@ TABLES = (
     TableSpec(SPEND_TABLE, 10, SPEND_KEEP_SECONDS),
     TableSpec(RESERVED_TABLE, 10, SPEND_KEEP_SECONDS, replicated=False),
     TableSpec(GAUGES_TABLE, 10, GAUGE_SECONDS),
+    TableSpec(CALLS_TABLE, 12, replicated=False),
 )
 """Every table the call path uses, as the Kamailio cfg declares them.
 
@@ -153,8 +159,21 @@ def ended_key(number: str, day: str, node: str = "") -> str:
 
 
 def line_calls_key(number: str, node: str) -> str:
-    """A node's calls in progress of one line (``gauges``): the node's dialog profile, published."""
+    """A node's calls in progress of one line (``gauges``): its ``own_line_calls_key``."""
     return f"calls:{number}{NODE_SEPARATOR}{node}"
+
+
+LINE_CALLS_PREFIX = "line:"
+
+
+def own_line_calls_key(number: str) -> str:
+    """This node's calls in progress of one line (``calls``)."""
+    return f"{LINE_CALLS_PREFIX}{number}"
+
+
+def gateway_calls_key(address: str) -> str:
+    """This node's calls in progress towards one gateway, ``sip:ip:port`` (``calls``)."""
+    return f"gateway:{address}"
 
 
 def own_gauge(key: str, node: str) -> tuple[str, str] | None:
