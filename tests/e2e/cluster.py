@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from denwa.sip.runtime import runtime_dir
-from tests.e2e.sip import DENWA, SipService, free_udp_port
+from tests.e2e.sip import DENWA, SipService, free_udp_port, kamcmd
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = ROOT / "scripts" / "postgres"
@@ -98,16 +98,7 @@ class Node(SipService):
 
     def rpc(self, *command: str) -> str:
         """One ``kamcmd`` command on this node's control socket; its output."""
-        ctl = runtime_dir(self.home, self.node) / "kamailio_ctl"
-        binary = shutil.which("kamcmd") or shutil.which("kamcmd", path="/usr/sbin:/sbin")
-        done = subprocess.run(
-            [str(binary), "-s", f"unix:{ctl}", *command],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        return done.stdout + done.stderr
+        return kamcmd(runtime_dir(self.home, self.node) / "kamailio_ctl", *command)
 
 
 def two_nodes_toml(ports: dict[str, tuple[int, int]], gateways: list[int], extra: str = "") -> str:

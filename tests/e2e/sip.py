@@ -42,6 +42,10 @@ class SipService:
             [str(DENWA), *args], env=self.env, capture_output=True, text=True, timeout=120
         )
 
+    def rpc(self, *command: str) -> str:
+        """One ``kamcmd`` command on the node's control socket; its output."""
+        return kamcmd(self.home / "sip" / "kamailio_ctl", *command)
+
     def start(self) -> None:
         with (self.home / "kamailio.log").open("wb") as log:
             self.process = subprocess.Popen(
@@ -133,3 +137,28 @@ def tools_missing() -> str | None:
         if not (shutil.which(tool) or shutil.which(tool, path="/usr/sbin")):
             return f"{tool} is not installed"
     return None
+
+
+def kamcmd(ctl: Path, *command: str) -> str:
+    """One ``kamcmd`` command on the control socket ``ctl``; its output."""
+    binary = shutil.which("kamcmd") or shutil.which("kamcmd", path="/usr/sbin:/sbin")
+    done = subprocess.run(
+        [str(binary), "-s", f"unix:{ctl}", *command],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    return done.stdout + done.stderr
+
+
+def htable_items(dump: str) -> dict[str, str]:
+    """An ``htable.dump``'s items, key → value."""
+    found, name = {}, None
+    for line in dump.splitlines():
+        field_, _, value = line.strip().partition(": ")
+        if field_ == "name":
+            name = value
+        elif field_ == "value" and name is not None:
+            found[name] = value
+    return found
