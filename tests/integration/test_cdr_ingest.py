@@ -222,6 +222,18 @@ def test_a_call_up_on_a_node_whose_heartbeat_stopped_is_closed_at_its_last_beat(
     assert OpenCall.objects.count() == 0
 
 
+def test_a_dead_nodes_heartbeat_file_goes_once_its_calls_are_closed(
+    spool: CdrSpool, data: OperatorData
+) -> None:
+    last_beat = ANSWERED + timedelta(seconds=30)
+    open_call_on_node(spool, data, "c1", last_beat)
+    beat = spool.directory / f"{spool.node}{HEARTBEAT_SUFFIX}"
+    close_dead_node_calls(spool.directory, data, last_beat + timedelta(seconds=11))
+    assert not beat.exists()
+    spool.heartbeat()  # a node that was only frozen beats again
+    assert beat.exists()
+
+
 def test_a_call_on_a_node_that_still_beats_stays_open(spool: CdrSpool, data: OperatorData) -> None:
     last_beat = ANSWERED + timedelta(seconds=120)
     open_call_on_node(spool, data, "c1", last_beat)

@@ -172,6 +172,10 @@ def close_dead_node_calls(
     died are ingested before this runs (``follow_spool``), so a call that did end
     keeps its own CDR; a node that was only frozen and comes back finds its late
     records skipped as known ids.
+
+    Once its calls are closed, a dead node's heartbeat file goes: the next passes
+    are back to a stat per live node and no query (a node that comes back writes
+    its file again with its next beat).
     """
     stale = {
         node: beat
@@ -190,7 +194,10 @@ def close_dead_node_calls(
         last_beat = stale[call.record["node"]]
         return min(max(last_beat, answered), call.max_end), Disposition.NODE_FAILURE
 
-    return _close(calls, data, "dead node", end)
+    closed = _close(calls, data, "dead node", end)
+    for node in stale:
+        (directory / f"{node}{HEARTBEAT_SUFFIX}").unlink(missing_ok=True)
+    return closed
 
 
 def last_beats(directory: Path) -> dict[str, datetime]:
