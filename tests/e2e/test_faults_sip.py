@@ -5,6 +5,8 @@
 - A Kamailio node killed with SIGKILL while calls are up: the calls that completed keep
   their CDRs; those that were up are closed as ``node_failure`` at the node's last
   heartbeat, neither left open nor billed to their maximum length.
+- The CDR ingest killed (SIGKILL) again and again while calls go on: every call's CDR
+  is stored exactly once (the offsets move in the CDRs' own transaction).
 - The spool's file system full: new calls get 503 with Retry-After (never accepted
   without a record), calls already up still get their CDRs, the operator gets an alert.
 """
@@ -348,7 +350,46 @@ def test_a_node_killed_with_calls_up_keeps_completed_cdrs_and_closes_the_others_
         stop_all(service)
 
 
-# --- 3. The spool's disk full --------------------------------------------------------------------
+# --- 3. The ingest killed again and again while calls go on -------------------------------------
+
+INGEST_KILLS = 6
+
+
+def test_an_ingest_killed_again_and_again_during_calls_stores_every_cdr_once(
+    tmp_path: Path,
+) -> None:
+    service = start_node(tmp_path)
+    try:
+        calls = 400  # 25 a second: 16 s of traffic, a kill every 2 s
+        gateway(service, calls)
+        load = traffic(service, calls, rate=25, hold_ms=200)
+        ingest = background(service, "cdr", "ingest", "--follow")
+        for _ in range(INGEST_KILLS):
+            time.sleep(2)
+            # wherever it is: now and then inside a batch (tests/integration/test_faults.py
+            # kills one inside a batch for certain)
+            ingest.send_signal(signal.SIGKILL)
+            ingest.wait(timeout=10)
+            ingest = background(service, "cdr", "ingest", "--follow")
+        successful, failed = load.wait(timeout=60)
+        final, _ = spooled(service)
+        wait_until(
+            lambda: sqlite_rows(service, "SELECT COUNT(*) FROM calls_cdr")[0][0] >= len(final),
+            30,
+            "the spooled CDRs ingested",
+        )
+        time.sleep(1)  # one more pass: it must find nothing new to store
+        [(stored, distinct)] = sqlite_rows(
+            service, "SELECT COUNT(*), COUNT(DISTINCT cdr_id) FROM calls_cdr"
+        )
+        assert (successful, failed) == (calls, 0)
+        assert stored == distinct == successful + failed == len(final)
+        assert sqlite_rows(service, "SELECT COUNT(*) FROM calls_opencall") == [(0,)]
+    finally:
+        stop_all(service)
+
+
+# --- 4. The spool's disk full --------------------------------------------------------------------
 
 SPOOL_MB, RESERVE_MB = 4, 2
 
