@@ -42,6 +42,12 @@ SCRIPT = (
 )
 
 
+DIAL_INTERVAL_SECONDS = 1.0
+"""Between the starts of two calls: as a person dials, well within the line's attempts
+per second (``subscriber_call_attempts_per_second``, 2 as shipped), so that the calls
+show the policy's answers and not the rate limit's 503."""
+
+
 @dataclass(frozen=True)
 class PlacedCall:
     """A call the demo placed, with the Call-ID its CDR will carry."""
@@ -67,7 +73,10 @@ def place_demo_calls(config: SipConfig, workdir: Path) -> list[PlacedCall]:
         _register(proxy, CAROL, CAROL_PW, carol_port, workdir)
         placed = []
         stamp = int(time.time())
+        dialled_at = -DIAL_INTERVAL_SECONDS
         for index, call in enumerate(SCRIPT, start=1):
+            time.sleep(max(0.0, dialled_at + DIAL_INTERVAL_SECONDS - time.monotonic()))
+            dialled_at = time.monotonic()
             call_id = f"demo-{stamp}-{index}@127.0.0.1"
             scenario = fill_scenario(
                 call.scenario,
