@@ -150,15 +150,3 @@ def kamcmd(ctl: Path, *command: str) -> str:
         check=False,
     )
     return done.stdout + done.stderr
-
-
-def htable_items(dump: str) -> dict[str, str]:
-    """An ``htable.dump``'s items, key → value."""
-    found, name = {}, None
-    for line in dump.splitlines():
-        field_, _, value = line.strip().partition(": ")
-        if field_ == "name":
-            name = value
-        elif field_ == "value" and name is not None:
-            found[name] = value
-    return found

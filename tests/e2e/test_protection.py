@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
+from denwa.protection.kamailio import parse_dump
 from denwa.sip.protection import ProtectionWatcher
-from tests.e2e.sip import SipService, free_udp_port, htable_items, scenario, tools_missing
+from tests.e2e.sip import SipService, free_udp_port, scenario, tools_missing
 
 pytestmark = pytest.mark.e2e
 
@@ -303,7 +304,7 @@ def test_a_lines_third_call_and_the_nodes_fourth_get_503(node: SipService) -> No
     assert third.result(timeout=15)
     answering.wait(timeout=10)
     # every count is released with its call (a count left behind would refuse forever)
-    assert until(lambda: htable_items(node.rpc("htable.dump", "calls")) == {})
+    assert until(lambda: parse_dump(node.rpc("htable.dump", "calls")) == {})
     status = json.loads(node.denwa("protection", "status", "--json").stdout)
     refusals = status["refused"]
     assert refusals["subscriber_calls"] >= 1

@@ -14,8 +14,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from denwa.protection.kamailio import parse_dump
 from tests.e2e.cluster import Node, Postgres, postgres_missing, two_nodes_toml, wait_until
-from tests.e2e.sip import free_udp_port, htable_items, scenario, tools_missing
+from tests.e2e.sip import free_udp_port, scenario, tools_missing
 from tests.e2e.test_calls import ALICE, ALICE_PW, BOB, BOB_PW, call, register_at
 
 pytestmark = pytest.mark.e2e
@@ -168,7 +169,7 @@ def register_refused(node: Node, number: str, source: str) -> bool:
 
 def items(node: Node, table: str) -> dict[str, str]:
     """An htable of the node, key → value (``htable.dump``)."""
-    return htable_items(node.rpc("htable.dump", table))
+    return parse_dump(node.rpc("htable.dump", table))
 
 
 def item(node: Node, table: str, key: str) -> str | None:
