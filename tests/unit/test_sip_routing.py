@@ -607,14 +607,30 @@ def test_a_gateway_at_its_limit_is_passed_over_and_with_all_at_it_the_call_gets_
     assert refusal_of(full)[1]["X-Denwa-Refusal"] == "overload_gateway"
 
 
-def test_a_calls_counts_at_its_line_and_gateway_are_released_at_its_end(router: Router) -> None:
+ONE_CALL_UP = {f"line:{ALICE}": 1, f"gateway:{GATEWAYS[0]}": 1}
+"""The ``calls`` table while one call of ALICE's is up at the first gateway."""
+
+
+def call_up(router: Router) -> FakeSip:
+    """An answered call of ALICE's at the first gateway (another second, no rate rule)."""
     sip = FakeSip()
     router.request(sip)
-    assert tables(sip, "calls") == {f"line:{ALICE}": 1, f"gateway:{GATEWAYS[0]}": 1}
+    router.dialog_event(sip, "dialog:start")
+    router.clock = lambda: NOW + 1
+    return sip
+
+
+def test_a_calls_counts_at_its_line_and_gateway_are_released_once_at_its_end(
+    router: Router,
+) -> None:
+    other = call_up(router)  # a release too many would take this call's count
+    sip = FakeSip(memory=other.memory)
+    router.request(sip)
+    assert tables(sip, "calls") == {f"line:{ALICE}": 2, f"gateway:{GATEWAYS[0]}": 2}
     router.dialog_event(sip, "dialog:start")
     router.dialog_event(sip, "dialog:end")
     router.dialog_event(sip, "dialog:end")  # an end seen twice releases nothing twice
-    assert tables(sip, "calls") == {}
+    assert tables(sip, "calls") == ONE_CALL_UP
 
 
 def test_a_call_failed_over_counts_at_the_next_gateway_only(router: Router) -> None:
@@ -629,21 +645,13 @@ def test_a_call_failed_over_counts_at_the_next_gateway_only(router: Router) -> N
 
 
 def test_a_call_that_cannot_be_sent_on_gets_503_and_holds_nothing(router: Router) -> None:
-    sip = FakeSip(relay_ok=False)
+    other = call_up(router)
+    sip = FakeSip(memory=other.memory, relay_ok=False)
     router.request(sip)
     assert sip.replies() == [503]
+    assert tables(sip, "calls") == ONE_CALL_UP  # released at once, without a dialog event
     router.dialog_event(sip, "dialog:failed")  # whether or not Kamailio reports it
-    assert tables(sip, "calls") == {}
-
-
-def test_a_call_refused_after_it_was_counted_at_a_gateway_leaves_it(
-    router: Router, tmp_path: Path
-) -> None:
-    publish(router, tmp_path, day=billing_date_of(NOW), default_cap_yen=5000, spent={ALICE: 4999})
-    sip = FakeSip(ruri=US)
-    router.request(sip)
-    assert refusal_of(sip)[1]["X-Denwa-Refusal"] == "international_spend_cap"
-    assert tables(sip, "calls") == {}
+    assert tables(sip, "calls") == ONE_CALL_UP
 
 
 def cancelled_call(router: Router, memory: SharedMemory, moment: float) -> None:
@@ -742,6 +750,7 @@ def test_the_call_the_rest_of_the_cap_cannot_pay_a_minute_for_is_refused(
     router.request(sip)
     code, headers = refusal_of(sip)
     assert (code, headers["X-Denwa-Refusal"]) == (403, "international_spend_cap")
+    assert tables(sip, "calls") == {}  # counted at its gateway before the cap refused it: left
     [refused] = events(router)
     assert (refused["event"], refused["number"], refused["detail"]["spent_yen"]) == (
         "refused",
