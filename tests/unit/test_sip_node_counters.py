@@ -144,28 +144,24 @@ def test_a_dead_nodes_calls_stop_counting_when_its_gauge_goes(nodes: TwoNodes) -
     assert nodes.guards["b"].outbound(b, LINE, NOW + 60) is None  # type: ignore[arg-type]
 
 
-def test_renewing_zeroes_the_gauge_of_a_line_whose_calls_ended_and_lets_it_expire(
-    nodes: TwoNodes,
-) -> None:
+def test_renewing_drops_the_gauge_of_a_line_whose_calls_ended(nodes: TwoNodes) -> None:
     a = nodes.memory["a"]
     nodes.guards["a"].admitted(a, LINE)  # type: ignore[arg-type]
-    a_key = keys.line_calls_key(LINE, "a")
     b_key = keys.line_calls_key("05055500002", "b")
     nodes.tables[keys.GAUGES_TABLE][b_key] = 1  # the other node's: not this node's to renew
     a.calls.clear()  # the call ended
     nodes.guards["a"].renew_gauges(a)  # type: ignore[arg-type]
-    assert nodes.tables[keys.GAUGES_TABLE] == {a_key: 0, b_key: 1}
+    assert nodes.tables[keys.GAUGES_TABLE] == {b_key: 1}
 
 
-def test_a_call_admitted_while_its_lines_gauge_was_zeroed_is_published_at_the_next_renewal(
+def test_a_call_whose_gauge_a_racing_renewal_dropped_is_published_at_the_next_renewal(
     nodes: TwoNodes,
 ) -> None:
     a = nodes.memory["a"]
     nodes.guards["a"].admitted(a, LINE)  # type: ignore[arg-type]
-    a_key = keys.line_calls_key(LINE, "a")
-    nodes.tables[keys.GAUGES_TABLE][a_key] = 0  # a renewal raced the admission and won
+    nodes.tables[keys.GAUGES_TABLE].clear()  # a renewal read 0 before the admission counted
     nodes.guards["a"].renew_gauges(a)  # type: ignore[arg-type]
-    assert nodes.tables[keys.GAUGES_TABLE] == {a_key: 1}
+    assert nodes.tables[keys.GAUGES_TABLE] == {keys.line_calls_key(LINE, "a"): 1}
 
 
 def test_a_negative_or_broken_count_of_another_node_counts_nothing(nodes: TwoNodes) -> None:

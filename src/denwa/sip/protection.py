@@ -286,11 +286,8 @@ class CallGuards:
         calls = _count_of(sip, keys.own_line_calls_key(number))
         if calls > 0:
             sip.htable_set_int(GAUGES_TABLE, key, calls)
-        elif _int(sip.htable_get(GAUGES_TABLE, key)) != 0:
-            # Zeroed, not deleted: it expires GAUGE_SECONDS later.  A call of the line
-            # admitted while this ran may have just set it; the item left behind is
-            # what the next renewal finds and corrects (a deleted one it would not).
-            sip.htable_set_int(GAUGES_TABLE, key, 0)
+        else:  # a call admitted meanwhile is in ``calls``: the next renewal publishes it
+            sip.htable_delete(GAUGES_TABLE, key)
 
     def _peers_calls(self, sip: SipMessage, number: str) -> int:
         return sum(
@@ -440,14 +437,16 @@ class CallGuards:
         if held:
             self._resumed(sip, float(held), ended, _subscriber(sip.dialog_var(LINE_VAR), call))
         self.leave_gateway(sip)
-        answered = datetime.fromisoformat(answer).timestamp() if answer else ended
-        line = self._leave_line(sip, max(0, int(ended - answered)))
+        line = self._leave_line(sip, answer, ended)
         if line is not None and cancelled and answer is None:
             self._incomplete(sip, line.number, ended)
 
-    def _leave_line(self, sip: SipMessage, seconds: int = 0) -> LineNote | None:
-        """The call leaves its line's calls and releases its reservation (``seconds``
-        talked are spent); its note is cleared.  The note it had (None: none)."""
+    def _leave_line(
+        self, sip: SipMessage, answer: str | None = None, ended: float = 0.0
+    ) -> LineNote | None:
+        """The call leaves its line's calls and releases its reservation (what it talked
+        from ``answer`` to ``ended`` is spent); its note is cleared.  The note it had
+        (None: none)."""
         noted = sip.dialog_var(LINE_VAR)
         if not noted:
             return None
@@ -457,7 +456,8 @@ class CallGuards:
         if self.peers:
             self._publish(sip, line.number)
         if line.yen:
-            cost = call_cost(seconds, line.unit_seconds, line.yen_per_unit) if seconds else 0
+            seconds = int(ended - datetime.fromisoformat(answer).timestamp()) if answer else 0
+            cost = call_cost(seconds, line.unit_seconds, line.yen_per_unit) if seconds > 0 else 0
             self._release(sip, line, cost)
         return line
 
